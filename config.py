@@ -1,0 +1,95 @@
+"""Configuration classes for studyapp.
+
+``Config`` is the development default (SQLite file under ``instance/``),
+``TestConfig`` is used by the test suite, ``ProductionConfig`` reads
+everything that matters from the environment and refuses to start without a
+real secret key.
+
+Environment variables:
+    DATABASE_URL: SQLAlchemy URL (``postgresql+psycopg://...`` or ``sqlite:///...``).
+        ``postgres://`` and ``postgresql://`` are rewritten to use psycopg 3.
+    SECRET_KEY: signing key for sessions and CSRF tokens (production: required,
+        at least 32 characters).
+    TEST_DATABASE_URL: database used by the test suite instead of SQLite.
+    STUDYAPP_QUIZ_DEFAULT_ITEMS: default number of items in a quiz (int, default 10).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL schemes mapped to the psycopg 3 driver.
+
+    Args:
+        url: a SQLAlchemy database URL, e.g. ``postgres://u@h/db``.
+    Returns:
+        The URL, with ``postgres://`` or ``postgresql://`` replaced by
+        ``postgresql+psycopg://``; other URLs unchanged.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Development defaults: SQLite in ``instance/studyapp.sqlite``."""
+
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'studyapp.sqlite'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; larger requests get 413
+    WTF_CSRF_TIME_LIMIT = None  # token valid for the whole session
+    BOOTSTRAP_SERVE_LOCAL = True  # no CDN: the app works offline
+    FLASK_ADMIN_SWATCH = "cerulean"
+    QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
+    QUIZ_MAX_ITEMS = 100
+    PASSWORD_MIN_LENGTH = 10
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Test suite: ``TEST_DATABASE_URL`` or in-memory-like SQLite file, CSRF on."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    )
+    # CSRF stays ON in tests: the suite proves every form is protected.
+    WTF_CSRF_ENABLED = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only
+
+
+class ProductionConfig(Config):
+    """Production: ``DATABASE_URL`` and ``SECRET_KEY`` must come from the environment."""
+
+    SESSION_COOKIE_SECURE = os.environ.get("STUDYAPP_INSECURE_COOKIES") != "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with a missing or weak secret key.
+
+        Raises:
+            RuntimeError: if ``SECRET_KEY`` is unset or shorter than 32 characters.
+        """
+        key = os.environ.get("SECRET_KEY", "")
+        if len(key) < 32:
+            raise RuntimeError(
+                "ProductionConfig needs SECRET_KEY in the environment (at least 32 random "
+                "characters, e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if "DATABASE_URL" not in os.environ:
+            raise RuntimeError("ProductionConfig needs DATABASE_URL in the environment.")

@@ -1,0 +1,100 @@
+"""studyapp: a quiz and study web app on regional development."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+
+__all__ = ["create_app"]
+
+
+def _dev_secret_key(instance_path: str) -> str:
+    """Return the development secret key kept in ``instance/secret_key``, creating it once."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):  # pragma: no cover - trivial
+    """Turn on foreign-key enforcement for SQLite connections (PostgreSQL always has it)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(config: object | str | None = None) -> Flask:
+    """Create and wire the Flask application. Does no database work.
+
+    Args:
+        config: a config class or object, or an import path such as
+            ``"config.ProductionConfig"``; default ``STUDYAPP_CONFIG`` from the
+            environment, else ``config.Config``.
+    Returns:
+        The application.
+    Raises:
+        RuntimeError: the production config is chosen without ``SECRET_KEY`` or ``DATABASE_URL``.
+    """
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="static")
+    config = config or os.environ.get("STUDYAPP_CONFIG", "config.Config")
+    if isinstance(config, str):
+        import importlib
+
+        module, _, name = config.rpartition(".")
+        config = getattr(importlib.import_module(module), name)
+    check = getattr(config, "check", None)
+    if callable(check):
+        check()
+    app.config.from_object(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _dev_secret_key(app.instance_path)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+
+    from . import access  # noqa: F401  (registers the user loader)
+    from .auth import bp as auth_bp
+    from .progress import bp as progress_bp
+    from .quiz import bp as quiz_bp
+    from .teach import bp as teach_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(quiz_bp)
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(teach_bp)
+
+    from .admin import init_admin
+
+    init_admin(app)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    @app.context_processor
+    def _globals():
+        return {"app_name": "studyapp"}
+
+    return app

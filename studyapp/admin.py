@@ -1,0 +1,191 @@
+"""Flask-Admin views (CRUD), all behind the instructor role; users and roles for admins only."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from pydantic import ValidationError as SchemaError
+from sqlalchemy.exc import IntegrityError
+from wtforms import PasswordField, SelectField
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+
+from .extensions import db
+from .interchange.bankfile import _Item
+from .kinds import KINDS
+from .models import AcceptedAnswer, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User
+
+
+def _deny():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403, description="The admin area is for instructors.")
+
+
+class StaffOnly:
+    """Mixin: instructors and admins may enter; anonymous users log in first; others get 403."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_staff
+
+    def inaccessible_callback(self, name, **kwargs):
+        return _deny()
+
+
+class AdminOnly(StaffOnly):
+    """Mixin: admins only."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_admin
+
+
+class HomeView(StaffOnly, AdminIndexView):
+    """``/admin/`` itself, protected like every other admin view."""
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/index.html")
+
+
+class SecureModelView(StaffOnly, ModelView):
+    """Base view: Flask-WTF forms (CSRF checked with the app's token), friendly integrity errors."""
+
+    form_base_class = FlaskForm
+    page_size = 50
+    can_view_details = True
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, IntegrityError):
+            db.session.rollback()
+            flash("Not saved: other records depend on this one, or a value must be unique "
+                  "(for an item that learners have answered, set its status to retired instead).", "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class BankView(SecureModelView):
+    column_list = ("title", "slug", "document", "published", "created_at")
+    column_searchable_list = ("title", "slug")
+    form_columns = ("title", "slug", "description", "document", "published")
+
+
+def _choices(enum_cls):
+    return [(e.value, e.value.replace("_", " ")) for e in enum_cls]
+
+
+class ItemView(SecureModelView):
+    """Items with their options and accepted answers edited inline."""
+
+    column_list = ("ext_id", "bank", "kind", "status", "origin", "stem", "passage", "updated_at")
+    column_filters = ("bank.title", "kind", "status", "origin")
+    column_searchable_list = ("ext_id", "stem")
+    column_default_sort = ("id", False)
+    form_columns = ("bank", "ext_id", "kind", "status", "origin", "stem", "explanation", "passage",
+                    "options", "accepted_answers")
+    form_overrides = {"kind": SelectField, "status": SelectField, "origin": SelectField}
+    form_args = {
+        "kind": {"choices": [(k.name, k.label) for k in KINDS.values()]},
+        "status": {"choices": _choices(ItemStatus)},
+        "origin": {"choices": _choices(ItemOrigin)},
+        "ext_id": {"label": "Item id", "description": "Stable id, unique within the bank, e.g. hs23-046"},
+        "stem": {"description": "Cloze items: write each gap as ___ (three underscores)."},
+    }
+    form_widget_args = {"stem": {"rows": 4}, "explanation": {"rows": 3}}
+    inline_models = (
+        (Option, {"form_columns": ("id", "position", "text", "is_key")}),
+        (AcceptedAnswer, {"form_columns": ("id", "gap", "text"),
+                          "form_args": {"gap": {"description": "0 for short answer; cloze gaps count from 0"}}}),
+    )
+
+    def on_model_change(self, form, model: Question, is_created: bool) -> None:
+        """Check the item by the same rules as bank files before it is saved.
+
+        Raises:
+            wtforms.validators.ValidationError: shown to the instructor; nothing is saved.
+        """
+        data = {"id": model.ext_id or "", "kind": model.kind, "stem": model.stem or "",
+                "explanation": model.explanation or "-", "status": model.status, "origin": model.origin}
+        options = sorted(model.options, key=lambda o: o.position or 0)
+        if model.kind in ("single_choice", "multiple_response"):
+            data["options"] = [{"text": o.text or "", "key": bool(o.is_key)} for o in options]
+        elif model.kind == "true_false":
+            texts = [(o.text or "").strip().lower() for o in options]
+            keys = [o for o in options if o.is_key]
+            if sorted(texts) != ["false", "true"] or len(keys) != 1:
+                raise ValidationError("A true/false item needs exactly the options True and False, one of them the key.")
+            data["key"] = keys[0].text.strip().lower() == "true"
+        else:
+            gaps: dict[int, list[str]] = {}
+            for a in model.accepted_answers:
+                gaps.setdefault(a.gap or 0, []).append(a.text or "")
+            if model.kind == "short_answer":
+                data["answers"] = gaps.get(0, [])
+            else:
+                data["gaps"] = [gaps.get(i, []) for i in range(max(gaps) + 1 if gaps else 0)]
+        try:
+            _Item.model_validate(data)
+        except SchemaError as exc:
+            raise ValidationError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+
+
+class DocumentView(SecureModelView):
+    column_list = ("title", "slug", "created_at")
+    form_columns = ("title", "slug", "summary", "based_on")
+    inline_models = ((Passage, {"form_columns": ("id", "number", "heading", "text")}),)
+
+
+class PassageView(SecureModelView):
+    column_list = ("document", "number", "heading", "text")
+    column_filters = ("document.title",)
+    column_searchable_list = ("text",)
+    column_default_sort = [("document_id", False), ("number", False)]
+    form_columns = ("document", "number", "heading", "text")
+
+
+class UserView(AdminOnly, SecureModelView):
+    """Users and roles (admins only). Passwords are set, never shown."""
+
+    column_list = ("email", "display_name", "role", "active", "created_at")
+    column_searchable_list = ("email", "display_name")
+    column_filters = ("role", "active")
+    column_exclude_list = ("password_hash",)
+    column_details_exclude_list = ("password_hash",)
+    form_columns = ("email", "display_name", "role", "active", "new_password")
+    form_overrides = {"role": SelectField}
+    form_args = {"role": {"choices": _choices(Role)}}
+    form_extra_fields = {"new_password": PasswordField("New password (leave empty to keep)", validators=[Optional()])}
+
+    def on_model_change(self, form, model: User, is_created: bool) -> None:
+        """Lower-case the email and hash a new password; a new user needs one.
+
+        Raises:
+            wtforms.validators.ValidationError: a new user without a password, or one too short.
+        """
+        from flask import current_app
+
+        model.email = (model.email or "").strip().lower()
+        password = form.new_password.data
+        if password:
+            if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+                raise ValidationError(f"Passwords need at least {current_app.config['PASSWORD_MIN_LENGTH']} characters.")
+            model.set_password(password)
+        elif is_created:
+            raise ValidationError("A new user needs a password.")
+
+
+def init_admin(app) -> Admin:
+    """Create the Admin for ``app`` (one per app, so tests can build several apps)."""
+    admin = Admin(app, name="studyapp admin", index_view=HomeView(url="/admin"),
+                  theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "default")))
+    admin.add_view(BankView(Bank, db, name="Banks", category="Content"))
+    admin.add_view(ItemView(Question, db, name="Items", endpoint="items", category="Content"))
+    admin.add_view(DocumentView(Document, db, name="Source documents", category="Content"))
+    admin.add_view(PassageView(Passage, db, name="Passages", category="Content"))
+    admin.add_view(UserView(User, db, name="Users"))
+    admin.add_link(MenuLink(name="Learners' scores", url="/teach/learners"))
+    admin.add_link(MenuLink(name="Back to studyapp", url="/"))
+    return admin

@@ -1,0 +1,43 @@
+"""Account forms (Flask-WTF: every form carries a CSRF token)."""
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+
+def _password_length(form, field):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+    if len(field.data) > 256:
+        raise ValidationError("Use at most 256 characters.")
+
+
+class RegisterForm(FlaskForm):
+    """Email, display name and a password typed twice."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    display_name = StringField("Display name", validators=[DataRequired(), Length(min=1, max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), _password_length])
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField("Keep me logged in")
+    submit = SubmitField("Log in")
+
+
+class PasswordChangeForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField("New password", validators=[DataRequired(), _password_length])
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+    submit = SubmitField("Change password")

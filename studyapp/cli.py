@@ -1,0 +1,84 @@
+"""``flask`` commands: load-bank, create-user, first-run-instructor."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from . import accounts
+from .accounts import AccountError, create_user, find_user, staff_count
+from .interchange.bankfile import BankFileError, read_bank_file
+from .interchange.store import StoreError, store_bank
+from .models import Role
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to ``app``."""
+
+    @app.cli.command("load-bank")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+    def load_bank(paths: tuple[str, ...]) -> None:
+        """Load (or update) banks from YAML bank files; each file is one transaction.
+
+        A file that fails validation is refused with file, line, item id and reason,
+        and nothing of it is written. Exit status 1 if any file was refused.
+        """
+        failed = False
+        for path in paths:
+            try:
+                report = store_bank(read_bank_file(path))
+            except BankFileError as exc:
+                failed = True
+                click.echo(f"Refused {path} ({len(exc.problems)} problems); nothing was written:", err=True)
+                for problem in exc.problems:
+                    click.echo("  " + BankFileError.format(problem), err=True)
+            except StoreError as exc:
+                failed = True
+                click.echo(f"Refused {path}: {exc}", err=True)
+            else:
+                click.echo(f"{path}: {report.summary()}")
+        if failed:
+            sys.exit(1)
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.LEARNER.value)
+    @click.option("--name", "display_name", default=None, help="Display name (default: the part before @).")
+    @click.option("--generate-password", is_flag=True, help="Generate a password and print it once.")
+    def create_user_cmd(email: str, role: str, display_name: str | None, generate_password: bool) -> None:
+        """Create an account; the password is read without echo, or generated and printed once."""
+        from flask import current_app
+
+        generate = generate_password
+        if find_user(email):
+            raise click.ClickException(f"an account with email {email} already exists")
+        if generate:
+            password = accounts.generate_password()
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+                raise click.ClickException(
+                    f"the password needs at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
+        try:
+            user = create_user(email, display_name or email.split("@")[0], password, role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Created {user.role} {user.email}.")
+        if generate:
+            click.echo(f"Password (shown once): {password}")
+
+    @app.cli.command("first-run-instructor")
+    @click.option("--email", default="instructor@studyapp.local", show_default=True)
+    def first_run_instructor(email: str) -> None:
+        """Create an instructor account if there is no staff account yet, and print its password once."""
+        if staff_count():
+            click.echo("An instructor account exists already; none created.")
+            return
+        password = accounts.generate_password()
+        create_user(email, "Instructor", password, Role.INSTRUCTOR)
+        click.echo("=" * 60)
+        click.echo("Instructor account created (the password is shown only now):")
+        click.echo(f"  email:    {email}")
+        click.echo(f"  password: {password}")
+        click.echo("=" * 60)

@@ -1,0 +1,209 @@
+"""Read a bank file (YAML, format ``studyapp-bank/1``) into a :class:`BankRecord`.
+
+The schema is documented in ``questions/README.md``. Validation is done with
+pydantic; every problem is reported with the file, the line, the item id and the
+reason, and a file with any problem yields no records at all.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..kinds import GAP
+from .records import BankRecord, ItemRecord, OptionRecord
+from .sourcetext import SLUG, SourceError, parse_source
+
+FORMAT = "studyapp-bank/1"
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+Text = Field(min_length=1, max_length=5000)
+
+
+class BankFileError(ValueError):
+    """A bank file that fails validation.
+
+    Attributes:
+        problems: ``(file, line or None, item id or None, reason)`` tuples.
+    """
+
+    def __init__(self, problems: list[tuple[str, int | None, str | None, str]]):
+        self.problems = problems
+        super().__init__("\n".join(self.format(p) for p in problems))
+
+    @staticmethod
+    def format(problem: tuple[str, int | None, str | None, str]) -> str:
+        """Return ``file:line: item ID: reason`` for one problem."""
+        path, line, item_id, reason = problem
+        where = f"{path}:{line}" if line else path
+        return f"{where}: item {item_id}: {reason}" if item_id else f"{where}: {reason}"
+
+
+class _Option(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Text
+    key: bool = False
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=ID_PATTERN)
+    kind: Literal["single_choice", "multiple_response", "true_false", "short_answer", "cloze"]
+    stem: str = Text
+    explanation: str = Field(min_length=1, max_length=5000)
+    passage: int | None = Field(default=None, ge=1)
+    status: Literal["draft", "published", "retired"] = "published"
+    origin: Literal["generated", "authored", "imported"] = "authored"
+    options: list[_Option] | None = None
+    key: bool | None = None
+    answers: list[str] | None = None
+    gaps: list[list[str]] | None = None
+
+    @model_validator(mode="after")
+    def _by_kind(self) -> "_Item":
+        allowed = {
+            "single_choice": {"options"}, "multiple_response": {"options"}, "true_false": {"key"},
+            "short_answer": {"answers"}, "cloze": {"gaps"},
+        }[self.kind]
+        for name in ("options", "key", "answers", "gaps"):
+            given = getattr(self, name) is not None
+            if name in allowed and not given:
+                raise ValueError(f"a {self.kind} item needs '{name}'")
+            if name not in allowed and given:
+                raise ValueError(f"a {self.kind} item takes no '{name}'")
+        if self.options is not None:
+            texts = [o.text.strip() for o in self.options]
+            if len(set(t.casefold() for t in texts)) != len(texts):
+                raise ValueError("two options have the same text")
+            keys = sum(o.key for o in self.options)
+            if self.kind == "single_choice" and (len(self.options) < 2 or keys != 1):
+                raise ValueError("a single_choice item needs at least 2 options and exactly one key")
+            if self.kind == "multiple_response" and (len(self.options) < 3 or keys < 1):
+                raise ValueError("a multiple_response item needs at least 3 options and at least one key")
+        if self.answers is not None and not [a for a in self.answers if a.strip()]:
+            raise ValueError("'answers' needs at least one non-empty accepted answer")
+        if self.gaps is not None:
+            blanks = len(GAP.findall(self.stem))
+            if blanks == 0 or blanks != len(self.gaps):
+                raise ValueError(f"the stem has {blanks} gaps (___) but 'gaps' lists {len(self.gaps)}")
+            if any(not [a for a in g if a.strip()] for g in self.gaps):
+                raise ValueError("every gap needs at least one non-empty accepted answer")
+        return self
+
+    def record(self) -> ItemRecord:
+        options: list[OptionRecord] = []
+        answers: list[list[str]] = []
+        if self.options is not None:
+            options = [OptionRecord(o.text.strip(), o.key) for o in self.options]
+        elif self.key is not None:
+            options = [OptionRecord("True", self.key is True), OptionRecord("False", self.key is False)]
+        elif self.answers is not None:
+            answers = [[a.strip() for a in self.answers if a.strip()]]
+        elif self.gaps is not None:
+            answers = [[a.strip() for a in g if a.strip()] for g in self.gaps]
+        return ItemRecord(
+            ext_id=self.id, kind=self.kind, stem=self.stem.strip(), explanation=self.explanation.strip(),
+            options=options, answers=answers, passage=self.passage, status=self.status, origin=self.origin,
+        )
+
+
+class _Bank(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["studyapp-bank/1"]
+    slug: str = Field(pattern=SLUG.pattern)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    source: str | None = None
+    items: list[dict] = Field(min_length=1)
+
+
+def _reason(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(f"{loc}: {msg}" if loc else msg)
+    return out
+
+
+def _item_lines(text: str) -> list[int]:
+    """Return the 1-based line of each entry of the top-level ``items`` list."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "items" and isinstance(value, yaml.SequenceNode):
+            return [node.start_mark.line + 1 for node in value.value]
+    return []
+
+
+def read_bank_file(path: str | Path) -> BankRecord:
+    """Read and validate a bank file and the study text it names in ``source``.
+
+    Args:
+        path: the YAML bank file; ``source`` inside it is relative to the file.
+    Returns:
+        The bank with its document and items.
+    Raises:
+        BankFileError: with every problem found (file, line, item id, reason).
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BankFileError([(name, None, None, f"cannot read the file: {exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BankFileError([(name, mark.line + 1 if mark else None, None,
+                              f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise BankFileError([(name, 1, None, "the file must be a YAML mapping with format, slug, title, items")])
+    try:
+        bank = _Bank.model_validate(data)
+    except ValidationError as exc:
+        raise BankFileError([(name, None, None, r) for r in _reason(exc)]) from None
+
+    problems: list[tuple[str, int | None, str | None, str]] = []
+    document = None
+    if bank.source:
+        source_path = (path.parent / bank.source)
+        try:
+            document = parse_source(source_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            problems.append((name, None, None, f"source {bank.source}: cannot read: {exc.strerror or exc}"))
+        except SourceError as exc:
+            problems.append((str(source_path), exc.line, None, str(exc)))
+
+    lines = _item_lines(text)
+    items: list[ItemRecord] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(bank.items):
+        line = lines[index] if index < len(lines) else None
+        item_id = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else f"#{index + 1}"
+        try:
+            item = _Item.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend((name, line, item_id, r) for r in _reason(exc))
+            continue
+        if item.id in seen:
+            problems.append((name, line, item_id, "duplicate item id"))
+            continue
+        seen.add(item.id)
+        if item.passage is not None:
+            if not bank.source:
+                problems.append((name, line, item_id, "cites a passage but the bank has no 'source'"))
+            elif document and item.passage > len(document.passages):
+                problems.append((name, line, item_id,
+                                 f"passage {item.passage} does not exist (the source has {len(document.passages)})"))
+        items.append(item.record())
+    if problems:
+        raise BankFileError(problems)
+    return BankRecord(slug=bank.slug, title=bank.title, description=bank.description.strip(),
+                      document=document, items=items)

@@ -1,0 +1,69 @@
+"""Neutral records: what parsers produce and ``store`` writes. No database, no Flask."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PassageRecord:
+    """A numbered passage (1-based ``number``) under an optional section ``heading``."""
+
+    number: int
+    text: str
+    heading: str = ""
+
+
+@dataclass
+class DocumentRecord:
+    """A source document and its passages."""
+
+    slug: str
+    title: str
+    summary: str = ""
+    based_on: str = ""
+    passages: list[PassageRecord] = field(default_factory=list)
+
+
+@dataclass
+class OptionRecord:
+    """An option of a choice item; ``is_key`` marks a key."""
+
+    text: str
+    is_key: bool = False
+
+
+@dataclass
+class ItemRecord:
+    """An item.
+
+    Attributes:
+        ext_id: stable id, unique within the bank.
+        kind: a name from ``studyapp.kinds.KINDS``.
+        stem: the question text (cloze: with ``___`` gaps).
+        options: choice kinds only.
+        answers: text kinds only: per gap, the accepted answers.
+        passage: number of the cited passage in the bank's document, or None.
+        status: draft, published or retired.
+        origin: generated, authored or imported.
+    """
+
+    ext_id: str
+    kind: str
+    stem: str
+    explanation: str = ""
+    options: list[OptionRecord] = field(default_factory=list)
+    answers: list[list[str]] = field(default_factory=list)
+    passage: int | None = None
+    status: str = "published"
+    origin: str = "authored"
+
+
+@dataclass
+class BankRecord:
+    """A bank with its items and (optionally) the document its items cite."""
+
+    slug: str
+    title: str
+    description: str = ""
+    document: DocumentRecord | None = None
+    items: list[ItemRecord] = field(default_factory=list)

@@ -1,0 +1,166 @@
+"""Write neutral records to the database: the one place that does so.
+
+Loading is idempotent: loading the same records twice changes nothing, and a
+changed item is updated in place (its row id, and so its attempts and
+statistics, are kept).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import AcceptedAnswer, Bank, Document, Option, Passage, Question
+from .records import BankRecord, DocumentRecord, ItemRecord
+
+
+class StoreError(ValueError):
+    """Records that cannot be written without losing data (nothing was written)."""
+
+
+@dataclass
+class LoadReport:
+    """What a load did. Counts of items; ``unlisted`` are items of the bank not in the file."""
+
+    bank_slug: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    passages_changed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True if anything was written."""
+        return bool(self.created or self.updated or self.passages_changed)
+
+    def summary(self) -> str:
+        """One line such as ``bank x: 3 created, 1 updated, 40 unchanged``."""
+        text = (f"bank {self.bank_slug}: {len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {self.passages_changed} passages written")
+        if self.unlisted:
+            text += f"; {len(self.unlisted)} items in the bank are not in the file (left as they are)"
+        return text
+
+
+def _store_document(record: DocumentRecord, report: LoadReport) -> Document:
+    doc = db.session.scalar(
+        select(Document).where(Document.slug == record.slug).options(selectinload(Document.passages))
+    )
+    if doc is None:
+        doc = Document(slug=record.slug, title=record.title)
+        db.session.add(doc)
+    doc.title, doc.summary, doc.based_on = record.title, record.summary, record.based_on
+    existing = {p.number: p for p in doc.passages}
+    for rec in record.passages:
+        passage = existing.get(rec.number)
+        if passage is None:
+            doc.passages.append(Passage(number=rec.number, text=rec.text, heading=rec.heading))
+            report.passages_changed += 1
+        elif (passage.text, passage.heading) != (rec.text, rec.heading):
+            passage.text, passage.heading = rec.text, rec.heading
+            report.passages_changed += 1
+    for number, passage in existing.items():
+        if number > len(record.passages):
+            doc.passages.remove(passage)
+            report.passages_changed += 1
+    db.session.flush()
+    return doc
+
+
+def _item_state(item: Question) -> tuple:
+    return (
+        item.kind, item.stem, item.explanation, item.status, item.origin,
+        item.passage.number if item.passage else None,
+        tuple((o.text, o.is_key) for o in item.options),
+        tuple((a.gap, a.text) for a in item.accepted_answers),
+    )
+
+
+def _record_state(rec: ItemRecord) -> tuple:
+    return (
+        rec.kind, rec.stem, rec.explanation, rec.status, rec.origin, rec.passage,
+        tuple((o.text, o.is_key) for o in rec.options),
+        tuple((gap, text) for gap, answers in enumerate(rec.answers) for text in answers),
+    )
+
+
+def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage]) -> None:
+    item.kind, item.stem, item.explanation = rec.kind, rec.stem, rec.explanation
+    item.status, item.origin = rec.status, rec.origin
+    item.passage = passages.get(rec.passage) if rec.passage else None
+    # Options are updated in place by position so that past responses keep their option.
+    for position, orec in enumerate(rec.options):
+        if position < len(item.options):
+            option = item.options[position]
+            option.text, option.is_key, option.position = orec.text, orec.is_key, position
+        else:
+            item.options.append(Option(text=orec.text, is_key=orec.is_key, position=position))
+    del item.options[len(rec.options):]
+    wanted = [(gap, text) for gap, answers in enumerate(rec.answers) for text in answers]
+    if [(a.gap, a.text) for a in item.accepted_answers] != wanted:
+        item.accepted_answers.clear()
+        item.accepted_answers.extend(AcceptedAnswer(gap=g, text=t) for g, t in wanted)
+
+
+def store_bank(record: BankRecord) -> LoadReport:
+    """Create or update a bank, its document and its items, in one transaction.
+
+    Args:
+        record: the bank as read by a parser.
+    Returns:
+        What was created, updated and left unchanged (by item ext_id).
+    Raises:
+        StoreError: when the change would delete data that attempts refer to
+            (nothing is written; the session is rolled back).
+    """
+    report = LoadReport(bank_slug=record.slug)
+    try:
+        passages: dict[int, Passage] = {}
+        doc = None
+        if record.document:
+            doc = _store_document(record.document, report)
+            passages = {p.number: p for p in doc.passages}
+        bank = db.session.scalar(select(Bank).where(Bank.slug == record.slug))
+        if bank is None:
+            bank = Bank(slug=record.slug, title=record.title)
+            db.session.add(bank)
+        bank.title, bank.description = record.title, record.description
+        if doc is not None:
+            bank.document = doc
+        db.session.flush()
+        items = {
+            q.ext_id: q for q in db.session.scalars(
+                select(Question).where(Question.bank_id == bank.id).options(
+                    selectinload(Question.options), selectinload(Question.accepted_answers),
+                    selectinload(Question.passage),
+                )
+            )
+        }
+        for rec in record.items:
+            item = items.pop(rec.ext_id, None)
+            if item is None:
+                item = Question(bank=bank, ext_id=rec.ext_id)
+                db.session.add(item)
+                _apply(item, rec, passages)
+                report.created.append(rec.ext_id)
+            elif _item_state(item) != _record_state(rec):
+                _apply(item, rec, passages)
+                report.updated.append(rec.ext_id)
+            else:
+                report.unchanged.append(rec.ext_id)
+        report.unlisted = sorted(items)
+        db.session.flush()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        from sqlalchemy.exc import IntegrityError
+        if isinstance(exc, IntegrityError):
+            raise StoreError(
+                "the change would remove options or passages that existing attempts refer to; "
+                "retire the item and add a new one instead (nothing was written)"
+            ) from None
+        raise
+    return report

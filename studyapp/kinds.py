@@ -1,0 +1,256 @@
+"""Item kinds as a registry of small classes.
+
+Each kind knows how to show an item to a learner (never its key), build the answer
+form, read a response from that form, and mark it. Views look a kind up with
+:func:`get_kind` and never branch on ``item.kind`` themselves. Adding a kind is
+adding a class here and registering it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask_wtf import FlaskForm
+from wtforms import FieldList, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from . import scoring
+from .models.content import ItemKind, Question
+
+GAP = re.compile(r"_{3,}")
+"""A gap in a cloze stem: three or more underscores."""
+
+MAX_TEXT_ANSWER = 500  # characters per typed answer
+
+
+class InvalidResponse(ValueError):
+    """A submitted response that cannot belong to the item (e.g. a foreign option id)."""
+
+
+@dataclass
+class ResponseData:
+    """A response as plain data.
+
+    Attributes:
+        choice_ids: ids of chosen options (choice kinds).
+        texts: typed text per gap (text kinds).
+    """
+
+    choice_ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing was chosen or typed."""
+        return not self.choice_ids and not any(t.strip() for t in self.texts)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AnswerForm(FlaskForm):
+    """Navigation buttons shared by every answer form."""
+
+    prev = SubmitField("Previous")
+    next = SubmitField("Save and next")
+    finish = SubmitField("Review and submit")
+
+
+class ChoiceAnswerForm(AnswerForm):
+    choice = RadioField("Your answer", coerce=int, validate_choice=False, validators=[Optional()])
+
+
+class MultiAnswerForm(AnswerForm):
+    choices = MultiCheckboxField("Your answer", coerce=int, validate_choice=False)
+
+
+class TextAnswerForm(AnswerForm):
+    gaps = FieldList(StringField("Answer", validators=[Length(max=MAX_TEXT_ANSWER)]))
+
+
+class Kind:
+    """Base class of item kinds.
+
+    Attributes:
+        name: the value stored in ``items.kind``.
+        label: a human name.
+        instructions: a hint shown above the answer form.
+        uses_options: True if responses choose among options.
+    """
+
+    name = ""
+    label = ""
+    instructions = ""
+    uses_options = True
+
+    # -- showing -----------------------------------------------------------
+    def stem_segments(self, item: Question) -> list[str]:
+        """Return the stem as text segments; a cloze has one gap between each pair."""
+        return [item.stem]
+
+    def gap_count(self, item: Question) -> int:
+        """Return the number of typed answers this item takes (0 for choice kinds)."""
+        return 0
+
+    # -- answering ---------------------------------------------------------
+    def build_form(self, item: Question, options: list[tuple[int, str]],
+                   response: ResponseData | None = None, formdata=None) -> AnswerForm:
+        """Build the answer form.
+
+        Args:
+            item: the item.
+            options: ``(option id, text)`` in the order fixed by the attempt.
+            response: the saved response, to pre-fill the form.
+            formdata: submitted form data, or None to use the request's (Flask-WTF).
+        Returns:
+            A bound :class:`AnswerForm` subclass instance.
+        """
+        raise NotImplementedError
+
+    def read(self, form: AnswerForm, allowed_ids: set[int]) -> ResponseData:
+        """Read a validated form into response data.
+
+        Args:
+            form: the form built by :meth:`build_form`, after ``validate()``.
+            allowed_ids: the option ids shown in this attempt for this item.
+        Returns:
+            The response.
+        Raises:
+            InvalidResponse: an option id that is not in ``allowed_ids`` or not a number.
+        """
+        raise NotImplementedError
+
+    # -- marking -----------------------------------------------------------
+    def mark(self, item: Question, response: ResponseData) -> scoring.MarkResult:
+        """Mark ``response`` against the key of ``item`` (fraction 0-1)."""
+        raise NotImplementedError
+
+    def key_texts(self, item: Question) -> list[str]:
+        """Return the key as text for the result page (one entry per key or gap)."""
+        return [o.text for o in item.options if o.is_key]
+
+
+class SingleChoice(Kind):
+    name = ItemKind.SINGLE_CHOICE.value
+    label = "Single choice"
+    instructions = "Choose one answer."
+
+    def build_form(self, item, options, response=None, formdata=None):
+        data = {}
+        if response and response.choice_ids:
+            data["choice"] = response.choice_ids[0]
+        form = ChoiceAnswerForm(formdata=formdata, data=data) if formdata is not None \
+            else ChoiceAnswerForm(data=data)
+        form.choice.choices = options
+        return form
+
+    def read(self, form, allowed_ids):
+        if form.choice.errors:
+            raise InvalidResponse("That answer is not one of the options of this question.")
+        chosen = form.choice.data
+        if chosen is None:
+            return ResponseData()
+        if chosen not in allowed_ids:
+            raise InvalidResponse("That answer is not one of the options of this question.")
+        return ResponseData(choice_ids=[chosen])
+
+    def mark(self, item, response):
+        return scoring.mark_single(response.choice_ids, [o.id for o in item.options if o.is_key])
+
+
+class TrueFalse(SingleChoice):
+    name = ItemKind.TRUE_FALSE.value
+    label = "True or false"
+    instructions = "Is the statement true or false?"
+
+
+class MultipleResponse(Kind):
+    name = ItemKind.MULTIPLE_RESPONSE.value
+    label = "Multiple response"
+    instructions = ("Select all that apply. Each right choice earns part of the mark; "
+                    "each wrong choice takes part away.")
+
+    def build_form(self, item, options, response=None, formdata=None):
+        data = {"choices": list(response.choice_ids)} if response else {}
+        form = MultiAnswerForm(formdata=formdata, data=data) if formdata is not None \
+            else MultiAnswerForm(data=data)
+        form.choices.choices = options
+        return form
+
+    def read(self, form, allowed_ids):
+        chosen = form.choices.data or []
+        if form.choices.errors or not set(chosen) <= allowed_ids:
+            raise InvalidResponse("That answer is not one of the options of this question.")
+        return ResponseData(choice_ids=sorted(set(chosen)))
+
+    def mark(self, item, response):
+        return scoring.mark_multiple(
+            response.choice_ids, [o.id for o in item.options if o.is_key], [o.id for o in item.options]
+        )
+
+
+class ShortAnswer(Kind):
+    name = ItemKind.SHORT_ANSWER.value
+    label = "Short answer"
+    instructions = "Type a short answer (case and spacing do not matter)."
+    uses_options = False
+
+    def gap_count(self, item):
+        return 1
+
+    def build_form(self, item, options, response=None, formdata=None):
+        n = self.gap_count(item)
+        texts = list(response.texts) if response else []
+        data = {"gaps": (texts + [""] * n)[:n]}
+        form = TextAnswerForm(formdata=formdata, data=data) if formdata is not None \
+            else TextAnswerForm(data=data)
+        while len(form.gaps) < n:
+            form.gaps.append_entry("")
+        return form
+
+    def read(self, form, allowed_ids):
+        return ResponseData(texts=[(f.data or "").strip() for f in form.gaps])
+
+    def accepted(self, item: Question) -> list[list[str]]:
+        """Return accepted answers per gap: a list of ``gap_count`` lists of strings."""
+        per_gap: list[list[str]] = [[] for _ in range(self.gap_count(item))]
+        for answer in item.accepted_answers:
+            if 0 <= answer.gap < len(per_gap):
+                per_gap[answer.gap].append(answer.text)
+        return per_gap
+
+    def mark(self, item, response):
+        return scoring.mark_text(response.texts[: self.gap_count(item)], self.accepted(item))
+
+    def key_texts(self, item):
+        return [" / ".join(answers) for answers in self.accepted(item)]
+
+
+class Cloze(ShortAnswer):
+    name = ItemKind.CLOZE.value
+    label = "Fill in the blanks"
+    instructions = "Fill in each blank (case and spacing do not matter)."
+
+    def stem_segments(self, item):
+        return GAP.split(item.stem)
+
+    def gap_count(self, item):
+        return max(1, len(GAP.findall(item.stem)))
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (SingleChoice(), MultipleResponse(), TrueFalse(),
+                                               ShortAnswer(), Cloze())}
+
+
+def get_kind(name: str) -> Kind:
+    """Return the kind registered under ``name``.
+
+    Raises:
+        KeyError: for an unknown kind.
+    """
+    return KINDS[name]

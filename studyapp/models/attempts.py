@@ -1,0 +1,145 @@
+"""Attempts (one sitting of a quiz), the items they fix, and responses with their marks."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+
+class AttemptStatus(str, enum.Enum):
+    """An attempt is in progress until it is submitted, exactly once."""
+
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Attempt(db.Model):
+    """One sitting of a quiz by a learner.
+
+    ``score_percent`` (0-100) and ``marks`` (sum of response marks, each 0-1) are set
+    when the attempt is submitted.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_user_status", "user_id", "status"),
+        CheckConstraint("status in ('in_progress', 'submitted')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(16), default="practice")
+    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS.value)
+    item_count: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    marks: Mapped[float | None]
+    score_percent: Mapped[float | None]
+
+    user: Mapped["User"] = relationship()  # noqa: F821
+    bank: Mapped["Bank"] = relationship()  # noqa: F821
+    attempt_items: Mapped[list[AttemptItem]] = relationship(
+        back_populates="attempt", order_by="AttemptItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == AttemptStatus.SUBMITTED.value
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to submission, or None while in progress."""
+        if self.submitted_at is None:
+            return None
+        return (self.submitted_at - self.started_at).total_seconds()
+
+
+class AttemptItem(db.Model):
+    """An item fixed into an attempt at ``position`` (1-based)."""
+
+    __tablename__ = "attempt_items"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="RESTRICT"), index=True)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="attempt_items")
+    item: Mapped["Question"] = relationship()  # noqa: F821
+    shown_options: Mapped[list[AttemptOption]] = relationship(
+        order_by="AttemptOption.position", cascade="all, delete-orphan"
+    )
+    response: Mapped[Response | None] = relationship(
+        back_populates="attempt_item", uselist=False, cascade="all, delete-orphan"
+    )
+
+
+class AttemptOption(db.Model):
+    """The order in which an option of an attempt item is shown (fixed at the start)."""
+
+    __tablename__ = "attempt_options"
+    __table_args__ = (UniqueConstraint("attempt_item_id", "option_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_item_id: Mapped[int] = mapped_column(ForeignKey("attempt_items.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    option_id: Mapped[int] = mapped_column(ForeignKey("options.id", ondelete="RESTRICT"))
+
+    option: Mapped["Option"] = relationship()  # noqa: F821
+
+
+class Response(db.Model):
+    """A learner's answer to one item of an attempt (at most one per attempt item).
+
+    ``mark`` is a fraction 0-1, set when the attempt is submitted.
+    """
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_item_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt_items.id", ondelete="CASCADE"), unique=True
+    )
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    mark: Mapped[float | None]
+
+    attempt_item: Mapped[AttemptItem] = relationship(back_populates="response")
+    choices: Mapped[list[ResponseChoice]] = relationship(cascade="all, delete-orphan")
+    texts: Mapped[list[ResponseText]] = relationship(
+        order_by="ResponseText.gap", cascade="all, delete-orphan"
+    )
+
+
+class ResponseChoice(db.Model):
+    """An option chosen in a response."""
+
+    __tablename__ = "response_choices"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(ForeignKey("options.id", ondelete="RESTRICT"), primary_key=True)
+
+    option: Mapped["Option"] = relationship()  # noqa: F821
+
+
+class ResponseText(db.Model):
+    """The text typed for gap ``gap`` (0 for short answer) in a response."""
+
+    __tablename__ = "response_texts"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    gap: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,67 @@
+"""Users and their roles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import utcnow
+
+
+class Role(str, enum.Enum):
+    """What a user may do: learners take quizzes, instructors manage content and see
+    every learner's scores, admins also manage users and roles."""
+
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    """A person with an account. ``email`` is stored lower-cased and is unique."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value, index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Hash and store ``password`` (werkzeug's salted PBKDF2/scrypt hash).
+
+        Args:
+            password: the plain-text password; never stored.
+        """
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        """Return True if ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """True for instructors and admins."""
+        return self.role in (Role.INSTRUCTOR.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        """True for admins."""
+        return self.role == Role.ADMIN.value
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"

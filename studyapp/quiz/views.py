@@ -1,0 +1,176 @@
+"""Quiz views: thin wrappers around ``studyapp.attempting``."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..access import get_or_404, owned_or_404
+from ..attempting import (
+    AttemptClosed, EmptyBank, bank_summaries, load_attempt_items, response_data, save_response,
+    start_attempt, submit_attempt,
+)
+from ..extensions import db
+from ..kinds import InvalidResponse, get_kind
+from ..models import Attempt, Bank, Document
+from . import bp
+from .forms import StartForm, SubmitAttemptForm
+
+
+def _bank_or_404(slug: str) -> Bank:
+    bank = db.session.scalar(select(Bank).where(Bank.slug == slug, Bank.published.is_(True)))
+    if bank is None:
+        abort(404, description="There is no such bank.")
+    return bank
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The current user's own attempt (staff cannot answer for others): 404 otherwise."""
+    attempt = get_or_404(Attempt, attempt_id)
+    if attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.route("/")
+def home():
+    """Landing page."""
+    return render_template("quiz/home.html")
+
+
+@bp.route("/banks")
+@login_required
+def index():
+    """Published banks with item counts and the learner's best score."""
+    return render_template("quiz/index.html", rows=bank_summaries(current_user.id))
+
+
+@bp.route("/banks/<slug>", methods=["GET", "POST"])
+@login_required
+def bank(slug: str):
+    """A bank's page; POST starts an attempt."""
+    bank = _bank_or_404(slug)
+    form = StartForm()
+    if request.method == "GET":
+        form.n_items.data = current_app.config["QUIZ_DEFAULT_ITEMS"]
+    if form.validate_on_submit():
+        try:
+            attempt = start_attempt(current_user, bank, form.n_items.data)
+        except EmptyBank as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for("quiz.bank", slug=slug)), 303
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, position=1), 303)
+    summary = next((r for r in bank_summaries(current_user.id) if r["bank"].id == bank.id), None)
+    status = 400 if form.errors else 200
+    return render_template("quiz/bank.html", bank=bank, form=form, summary=summary), status
+
+
+@bp.route("/sources/<slug>")
+@login_required
+def source(slug: str):
+    """A study text with its numbered passages (anchors ``#p<number>``)."""
+    doc = db.session.scalar(select(Document).where(Document.slug == slug).options(selectinload(Document.passages)))
+    if doc is None:
+        abort(404, description="There is no such study text.")
+    return render_template("quiz/source.html", doc=doc)
+
+
+@bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
+@login_required
+def question(attempt_id: int, position: int):
+    """One item of an in-progress attempt; POST saves the response and moves on."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_submitted:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+    items = load_attempt_items(attempt)
+    if not 1 <= position <= len(items):
+        abort(404, description="This attempt has no question with that number.")
+    attempt_item = items[position - 1]
+    item = attempt_item.item
+    kind = get_kind(item.kind)
+    options = [(ao.option.id, ao.option.text) for ao in attempt_item.shown_options]
+    saved = response_data(attempt_item.response)
+    if request.method == "POST":
+        form = kind.build_form(item, options, formdata=request.form)
+        if form.validate():
+            try:
+                data = kind.read(form, {oid for oid, _ in options})
+            except InvalidResponse as exc:
+                db.session.rollback()
+                abort(400, description=str(exc))
+            try:
+                save_response(attempt, attempt_item, data)
+            except AttemptClosed as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+            if form.prev.data and position > 1:
+                target = url_for("quiz.question", attempt_id=attempt.id, position=position - 1)
+            elif form.finish.data or position == len(items):
+                target = url_for("quiz.review", attempt_id=attempt.id)
+            else:
+                target = url_for("quiz.question", attempt_id=attempt.id, position=position + 1)
+            return redirect(target, 303)
+        if getattr(form, "choice", None) is not None and form.choice.errors or \
+                getattr(form, "choices", None) is not None and form.choices.errors:
+            abort(400, description="That answer is not one of the options of this question.")
+        status = 400
+    else:
+        form = kind.build_form(item, options, response=saved, formdata=None)
+        status = 200
+    answered = {ai.position for ai in items if ai.response is not None}
+    return render_template(
+        "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
+        form=form, position=position, total=len(items), answered=answered,
+    ), status
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    """Before submitting: which items are answered, and the submit button."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_submitted:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+    items = load_attempt_items(attempt)
+    return render_template("quiz/review.html", attempt=attempt, items=items, form=SubmitAttemptForm())
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int):
+    """Submit the attempt once; a second submit just shows the result."""
+    attempt = _own_attempt(attempt_id)
+    form = SubmitAttemptForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form could not be read; go back and try again.")
+    outcome = submit_attempt(attempt)
+    if outcome.submitted:
+        flash(f"Submitted. Your score: {outcome.score_percent:.0f}%.", "success")
+    else:
+        flash("This attempt had already been submitted; here is its result.", "info")
+    return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    """Score, and per item: the response, the key, the explanation and the cited passage."""
+    attempt = owned_or_404(get_or_404(Attempt, attempt_id))
+    if not attempt.is_submitted:
+        if attempt.user_id == current_user.id:
+            return redirect(url_for("quiz.review", attempt_id=attempt.id), 303)
+        abort(409, description="This attempt is still in progress; its result is not ready.")
+    rows = []
+    for ai in load_attempt_items(attempt):
+        kind = get_kind(ai.item.kind)
+        data = response_data(ai.response)
+        rows.append({
+            "ai": ai, "item": ai.item, "kind": kind,
+            "result": kind.mark(ai.item, data) if data else None,
+            "mark": ai.response.mark if ai.response else 0.0,
+            "chosen": set(data.choice_ids) if data else set(),
+            "texts": data.texts if data else [],
+            "keys": kind.key_texts(ai.item),
+        })
+    return render_template("quiz/result.html", attempt=attempt, rows=rows)
