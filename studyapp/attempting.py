@@ -180,7 +180,7 @@ def bank_summaries(user_id: int) -> list[dict]:
     """Return, for each published bank, its item count and the user's best and last score.
 
     Returns:
-        A list of ``{"bank": Bank, "items": int, "best": float|None (percent 0-100),
+        A list of ``{"bank": Bank, "item_count": int, "best": float|None (percent 0-100),
         "attempts": int, "in_progress": int|None (attempt id)}`` ordered by title.
     """
     counts = dict(db.session.execute(
@@ -199,7 +199,7 @@ def bank_summaries(user_id: int) -> list[dict]:
     ).all())
     banks = db.session.scalars(select(Bank).where(Bank.published.is_(True)).order_by(Bank.title))
     return [
-        {"bank": b, "items": counts.get(b.id, 0), "best": best[b.id].best if b.id in best else None,
+        {"bank": b, "item_count": counts.get(b.id, 0), "best": best[b.id].best if b.id in best else None,
          "attempts": best[b.id].n if b.id in best else 0, "in_progress": open_.get(b.id)}
         for b in banks
     ]
