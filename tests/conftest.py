@@ -6,11 +6,14 @@ Fixtures: ``app``, ``db``, ``client``, ``make_user``, ``login_as``, ``csrf``, ``
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 import config
@@ -62,9 +65,24 @@ def db(app):
         _empty_tables()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run as a real server's would: each in a fresh
+    context (its own app context, ``g``, Flask-Login user cache and database
+    session), not inside the test's app context. After each request the test's
+    session is expired so that it reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a redirect followed by an outer request
+            _db.session.expire_all()
+        return response
+
+
 @pytest.fixture()
 def client(app, db):
-    """A test client (CSRF protection stays on)."""
+    """A test client (CSRF protection stays on); see :class:`IsolatedClient`."""
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -123,6 +123,10 @@ def _reason(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_pattern_mismatch":
+            msg = f"{err['input']!r} is not allowed: use lower-case letters, digits and '-' (at most 64)"
+        elif err["type"] == "literal_error":
+            msg = f"{err['input']!r} is not allowed: {err['msg'].removeprefix('Input should be ')}"
         out.append(f"{loc}: {msg}" if loc else msg)
     return out
 

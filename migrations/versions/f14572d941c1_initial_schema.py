@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f5096fa965e7
+Revision ID: f14572d941c1
 Revises: 
-Create Date: 2026-11-30 13:46:46.956470
+Create Date: 2026-11-30 13:50:24.614999
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f5096fa965e7'
+revision = 'f14572d941c1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -62,7 +62,7 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_passages_document_id_documents'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_passages')),
-    sa.UniqueConstraint('document_id', 'number', name=op.f('uq_passages_document_id'))
+    sa.UniqueConstraint('document_id', 'number', name=op.f('uq_passages_document_id_number'))
     )
     op.create_table('attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -99,7 +99,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_items_bank_id_banks'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['passage_id'], ['passages.id'], name=op.f('fk_items_passage_id_passages'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_items')),
-    sa.UniqueConstraint('bank_id', 'ext_id', name=op.f('uq_items_bank_id'))
+    sa.UniqueConstraint('bank_id', 'ext_id', name=op.f('uq_items_bank_id_ext_id'))
     )
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index('ix_items_bank_status', ['bank_id', 'status'], unique=False)
@@ -123,8 +123,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_items_attempt_id_attempts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_attempt_items_item_id_items'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_items')),
-    sa.UniqueConstraint('attempt_id', 'item_id', name=op.f('uq_attempt_items_attempt_id')),
-    sa.UniqueConstraint('attempt_id', 'position', name=op.f('uq_attempt_items_attempt_id'))
+    sa.UniqueConstraint('attempt_id', 'item_id', name=op.f('uq_attempt_items_attempt_id_item_id')),
+    sa.UniqueConstraint('attempt_id', 'position', name=op.f('uq_attempt_items_attempt_id_position'))
     )
     with op.batch_alter_table('attempt_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attempt_items_item_id'), ['item_id'], unique=False)
@@ -149,7 +149,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['attempt_item_id'], ['attempt_items.id'], name=op.f('fk_attempt_options_attempt_item_id_attempt_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['option_id'], ['options.id'], name=op.f('fk_attempt_options_option_id_options'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_options')),
-    sa.UniqueConstraint('attempt_item_id', 'option_id', name=op.f('uq_attempt_options_attempt_item_id'))
+    sa.UniqueConstraint('attempt_item_id', 'option_id', name=op.f('uq_attempt_options_attempt_item_id_option_id'))
     )
     op.create_table('responses',
     sa.Column('id', sa.Integer(), nullable=False),

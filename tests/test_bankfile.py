@@ -1,0 +1,125 @@
+"""Reading and validating bank files, and loading them idempotently."""
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from studyapp.interchange.bankfile import BankFileError, read_bank_file
+from studyapp.interchange.sourcetext import SourceError, parse_source
+from studyapp.interchange.store import StoreError, store_bank
+from studyapp.kinds import KINDS
+from studyapp.models import Option, Passage, Question
+
+from tests.conftest import SYMPOSIUM_BANK, TINY_ITEMS
+
+
+def test_shipped_bank_is_complete():
+    """The symposium bank has 40+ items, all five kinds, an explanation each, and cites every passage."""
+    bank = read_bank_file(SYMPOSIUM_BANK)
+    assert len(bank.items) >= 40
+    assert {i.kind for i in bank.items} == set(KINDS)
+    assert all(i.explanation for i in bank.items)
+    cited = {i.passage for i in bank.items}
+    assert cited == set(range(1, len(bank.document.passages) + 1))
+    assert len({i.ext_id for i in bank.items}) == len(bank.items)
+
+
+def test_source_passages_are_numbered_under_headings():
+    """Paragraphs become passages 1..n; '#' lines are headings, not passages."""
+    doc = parse_source("---\nslug: s1\ntitle: T\n---\n\n## A\n\nOne.\n\nTwo\ncontinued.\n\n## B\n\nThree.\n")
+    assert [(p.number, p.heading, p.text) for p in doc.passages] == [
+        (1, "A", "One."), (2, "A", "Two continued."), (3, "B", "Three.")]
+
+
+def test_source_without_front_matter_is_refused():
+    """A study text needs front matter; the error gives the line."""
+    with pytest.raises(SourceError) as err:
+        parse_source("no front matter\n")
+    assert err.value.line == 1
+
+
+def _write(tmp_path: Path, items: str, header: str | None = None) -> Path:
+    (tmp_path / "src.md").write_text("---\nslug: src\ntitle: Src\n---\n\nOnly passage.\n")
+    path = tmp_path / "bank.yaml"
+    path.write_text((header or "format: studyapp-bank/1\nslug: bk\ntitle: B\nsource: src.md\nitems:\n") + items)
+    return path
+
+
+@pytest.mark.parametrize("item, reason", [
+    ('  - {id: x-1, kind: essay, stem: "S", explanation: "E"}', "kind"),
+    ('  - {id: x-1, kind: single_choice, stem: "S", explanation: "E", options: [{text: a}, {text: b}]}',
+     "exactly one key"),
+    ('  - {id: x-1, kind: cloze, stem: "A ___ and ___", explanation: "E", gaps: [["x"]]}', "2 gaps"),
+    ('  - {id: x-1, kind: true_false, stem: "S", explanation: "E", key: true, passage: 9}',
+     "passage 9 does not exist"),
+    ('  - {id: x-1, kind: short_answer, stem: "S", explanation: "E", answers: ["  "]}', "accepted answer"),
+    ('  - {id: x-1, kind: single_choice, stem: "S", explanation: "E", options: [{text: a, key: true}, {text: A}]}',
+     "same text"),
+    ('  - {id: x-1, kind: true_false, stem: "S", key: true}', "explanation"),
+])
+def test_invalid_items_are_refused_with_file_line_id_and_reason(tmp_path, item, reason):
+    """Each rule violation names the file, the line, the item id and the reason."""
+    path = _write(tmp_path, item + "\n")
+    with pytest.raises(BankFileError) as err:
+        read_bank_file(path)
+    message = str(err.value)
+    assert f"{path}:" in message and "item x-1" in message and reason in message
+
+
+def test_duplicate_ids_and_yaml_errors(tmp_path):
+    """A repeated id is refused; broken YAML gives its line."""
+    item = '  - {id: d-1, kind: true_false, stem: "S", explanation: "E", key: true}\n'
+    with pytest.raises(BankFileError, match="d-1: duplicate item id"):
+        read_bank_file(_write(tmp_path, item + item))
+    with pytest.raises(BankFileError) as err:
+        read_bank_file(_write(tmp_path, "  - {id: [unclosed\n"))
+    assert err.value.problems[0][1] in (6, 7)  # the item starts on line 6
+
+
+def test_invalid_file_writes_nothing(db, tmp_path):
+    """A file with one bad item among good ones loads nothing at all."""
+    good = '  - {id: g-1, kind: true_false, stem: "S", explanation: "E", key: true}\n'
+    bad = '  - {id: g-2, kind: true_false, stem: "S", explanation: "E"}\n'
+    with pytest.raises(BankFileError):
+        store_bank(read_bank_file(_write(tmp_path, good + bad)))
+    assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+
+
+def test_load_twice_changes_nothing_then_edit_updates_in_place(db, tmp_path, make_bank):
+    """Reloading is idempotent; an edited item is updated in place (same row and option ids)."""
+    bank = make_bank(TINY_ITEMS)
+    before = {q.ext_id: (q.id, [o.id for o in q.options]) for q in bank.items}
+    report = store_bank(read_bank_file(tmp_path / "tiny.yaml"))
+    assert (report.created, report.updated, len(report.unchanged)) == ([], [], 5)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(path.read_text().replace("Pick the right one.", "Pick the correct one.")
+                    .replace('{text: "Wrong A"}', '{text: "Wrong C"}'))
+    report = store_bank(read_bank_file(path))
+    assert report.updated == ["t-single"] and len(report.unchanged) == 4
+    db.session.expire_all()
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    assert item.stem == "Pick the correct one."
+    assert (item.id, [o.id for o in item.options]) == before["t-single"]
+    assert [o.text for o in item.options] == ["Right", "Wrong C", "Wrong B"]
+
+
+def test_items_cite_their_passage(db, make_bank):
+    """Loaded items point at the passage row with the cited number."""
+    make_bank(TINY_ITEMS)
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-tf"))
+    assert item.passage.number == 3 and item.passage.text == "Third passage text."
+    assert [(o.text, o.is_key) for o in item.options] == [("True", False), ("False", True)]
+
+
+def test_removing_an_answered_option_is_refused(db, tmp_path, make_bank, make_user):
+    """Dropping an option that an attempt showed would lose data: refused, nothing written."""
+    from studyapp.attempting import start_attempt
+
+    bank = make_bank(TINY_ITEMS)
+    start_attempt(make_user(), bank, 5)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(path.read_text().replace('      - {text: "Wrong B"}\n', "", 1))
+    with pytest.raises(StoreError):
+        store_bank(read_bank_file(path))
+    assert db.session.scalar(select(func.count()).select_from(Option)) == 9  # 3 + 4 + 2, all kept
+    assert db.session.scalar(select(func.count()).select_from(Passage)) == 3

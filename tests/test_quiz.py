@@ -1,0 +1,292 @@
+"""Taking a quiz through the test client: start, answer, resume, submit once, result."""
+import re
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import event, func, select
+
+from studyapp.attempting import start_attempt, submit_attempt
+from studyapp.models import Attempt, AttemptItem, Option, Question, Response
+from tests.conftest import TINY_ITEMS
+
+DRAFT_ITEM = """\
+  - id: t-draft
+    kind: true_false
+    status: draft
+    stem: "A draft statement."
+    key: true
+    explanation: "Draft."
+"""
+
+
+def start(client, csrf, slug="tiny", n=5):
+    """Start a quiz through the bank page form; return the attempt id."""
+    response = client.post(f"/banks/{slug}", data={"n_items": str(n), "csrf_token": csrf(client)})
+    assert response.status_code == 303, re.findall(r"(?:error-message|invalid-feedback)[^>]*>([^<]*)", response.get_data(as_text=True))
+    return int(re.search(r"/attempts/(\d+)/q/1$", response.location).group(1))
+
+
+def attempt_items(db, attempt_id):
+    return list(db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id).order_by(AttemptItem.position)))
+
+
+def answer(client, csrf, attempt_id, position, **data):
+    data.setdefault("next", "1")
+    data["csrf_token"] = csrf(client)
+    return client.post(f"/attempts/{attempt_id}/q/{position}", data=data)
+
+
+def key_answer(item: Question) -> dict:
+    """Form data answering ``item`` correctly."""
+    if item.kind in ("single_choice", "true_false"):
+        return {"choice": str(next(o.id for o in item.options if o.is_key))}
+    if item.kind == "multiple_response":
+        return {"choices": [str(o.id) for o in item.options if o.is_key]}
+    gaps = {}
+    for a in item.accepted_answers:
+        gaps.setdefault(f"gaps-{a.gap}", a.text)
+    return gaps
+
+
+def test_bank_list_shows_counts_and_best_score(client, login_as, symposium_bank):
+    """The bank list shows the number of published items; best score appears after an attempt."""
+    login_as("learner")
+    page = client.get("/banks").get_data(as_text=True)
+    total = len(symposium_bank.items)
+    assert f"{total} items" in page and "not attempted yet" in page
+
+
+def test_start_picks_n_distinct_published_items_and_fixes_option_order(client, csrf, login_as, make_bank, db):
+    """An attempt holds N distinct published items, with the shown option order stored."""
+    make_bank(TINY_ITEMS + DRAFT_ITEM)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=50)
+    items = attempt_items(db, attempt_id)
+    assert len(items) == 5  # capped at the published items; the draft is never asked
+    assert "t-draft" not in {ai.item.ext_id for ai in items}
+    assert len({ai.item_id for ai in items}) == 5
+    for ai in items:
+        assert sorted(ao.option_id for ao in ai.shown_options) == sorted(o.id for o in ai.item.options)
+        assert [ao.position for ao in ai.shown_options] == list(range(len(ai.item.options)))
+
+
+def test_default_number_of_items_is_ten(client, csrf, login_as, symposium_bank, db):
+    """The start form is pre-filled with 10 and an attempt of 10 items results."""
+    login_as("learner")
+    assert 'value="10"' in client.get("/banks/harbin-symposium-2023").get_data(as_text=True)
+    attempt_id = start(client, csrf, slug="harbin-symposium-2023", n=10)
+    assert len(attempt_items(db, attempt_id)) == 10
+
+
+@pytest.mark.parametrize("value", ["0", "101", "abc", ""])
+def test_bad_number_of_items_is_refused(client, csrf, login_as, make_bank, db, value):
+    """A number of items outside 1-100 gives 400 with a message and starts nothing."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    response = client.post("/banks/tiny", data={"n_items": value, "csrf_token": csrf(client)})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_question_page_never_contains_the_key(client, csrf, login_as, symposium_bank, db):
+    """No question page reveals keys, accepted answers, explanations or the cited passage."""
+    login_as("learner")
+    attempt_id = start(client, csrf, slug="harbin-symposium-2023", n=len(symposium_bank.items))
+    for ai in attempt_items(db, attempt_id):
+        html = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+        item = ai.item
+        assert str(escape(item.stem.split("___")[0][:40])) in html
+        assert "is_key" not in html and "text-bg-success" not in html
+        assert item.explanation not in html
+        assert item.passage.text not in html
+        for answer_row in item.accepted_answers:
+            assert f'value="{answer_row.text}"' not in html
+        if item.options:
+            # every option is rendered the same way, key or distractor
+            shapes = {re.sub(r'value="\d+"|id="choices?-\d+"|for="choices?-\d+"', "", m)
+                      for m in re.findall(r'<input[^>]*name="choices?"[^>]*>', html)}
+            assert len(shapes) == 1
+
+
+def test_full_attempt_is_marked_on_the_server(client, csrf, login_as, make_bank, db):
+    """Right, partial and wrong answers give the expected marks and score; the result shows keys and passages."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    for ai in attempt_items(db, attempt_id):
+        item = ai.item
+        if item.ext_id == "t-multi":
+            data = {"choices": [str(item.options[0].id)]}          # one of two keys: 0.5
+        elif item.ext_id == "t-cloze":
+            data = {"gaps-0": "ＭＥＥＴＩＮＧ", "gaps-1": "  harbin "}   # full-width and spaces: 1
+        elif item.ext_id == "t-short":
+            data = {"gaps-0": "Shenyang"}                          # wrong: 0
+        else:
+            data = key_answer(item)                                # right: 1 each (2 items)
+        assert answer(client, csrf, attempt_id, ai.position, **data).status_code == 303
+    response = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303 and response.location.endswith(f"/attempts/{attempt_id}/result")
+    attempt = db.session.get(Attempt, attempt_id)
+    db.session.refresh(attempt)
+    assert attempt.marks == pytest.approx(3.5)
+    assert attempt.score_percent == pytest.approx(70.0)
+    marks = {ai.item.ext_id: ai.response.mark for ai in attempt_items(db, attempt_id)}
+    assert marks == {"t-single": 1.0, "t-multi": 0.5, "t-tf": 1.0, "t-short": 0.0, "t-cloze": 1.0}
+    html = client.get(response.location).get_data(as_text=True)
+    assert 'id="score">70%' in html
+    assert "First passage text." in html and "Third passage text." in html
+    assert "Because passage one says so." in html
+    assert "Harbin / Haerbin" in html  # accepted answers shown after submission
+
+
+def test_true_false_false_is_an_answer(client, csrf, login_as, make_bank, db):
+    """Choosing the option 'False' is recorded and marked, not treated as 'no answer'."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    ai = next(ai for ai in attempt_items(db, attempt_id) if ai.item.ext_id == "t-tf")
+    false_option = next(o for o in ai.item.options if o.text == "False")
+    answer(client, csrf, attempt_id, ai.position, choice=str(false_option.id))
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    db.session.expire_all()
+    assert db.session.get(AttemptItem, ai.id).response.mark == 1.0
+
+
+def test_responses_are_kept_when_leaving_and_coming_back(client, csrf, login_as, make_bank, db):
+    """A saved answer is shown checked on return, and the bank page offers to resume."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    ai = attempt_items(db, attempt_id)[0]
+    data = key_answer(ai.item)
+    answer(client, csrf, attempt_id, 1, **data)
+    assert "Resume your quiz" in client.get("/banks").get_data(as_text=True)
+    html = client.get(f"/attempts/{attempt_id}/q/1").get_data(as_text=True)
+    value = data.get("choice") or (data.get("choices") or [None])[0] or data.get("gaps-0")
+    assert re.search(rf'<input[^>]*checked[^>]*value="{value}"|<input[^>]*value="{value}"[^>]*checked'
+                     rf'|value="{re.escape(str(value))}"', html)
+
+
+def test_foreign_option_is_refused_with_400(client, csrf, login_as, make_bank, db):
+    """An option id from another item (or not a number) gives 400 and records nothing."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    items = attempt_items(db, attempt_id)
+    single = next(ai for ai in items if ai.item.ext_id == "t-single")
+    multi = next(ai for ai in items if ai.item.ext_id == "t-multi")
+    foreign = multi.item.options[0].id
+    assert answer(client, csrf, attempt_id, single.position, choice=str(foreign)).status_code == 400
+    assert answer(client, csrf, attempt_id, single.position, choice="abc").status_code == 400
+    response = answer(client, csrf, attempt_id, multi.position,
+                      choices=[str(multi.item.options[0].id), str(single.item.options[0].id)])
+    assert response.status_code == 400
+    assert "not one of the options" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_double_submit_records_once(client, csrf, login_as, make_bank, db):
+    """A second submit (double click, back button, other tab) changes nothing and shows the result."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    first = attempt_items(db, attempt_id)[0]
+    answer(client, csrf, attempt_id, 1, **key_answer(first.item))
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    submitted_at, score = attempt.submitted_at, attempt.score_percent
+    again = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)}, follow_redirects=True)
+    assert "already been submitted" in again.get_data(as_text=True)
+    # a late answer from a stale tab is not recorded either
+    late = answer(client, csrf, attempt_id, 2, **key_answer(attempt_items(db, attempt_id)[1].item))
+    assert late.status_code == 303 and late.location.endswith("/result")
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert (attempt.submitted_at, attempt.score_percent) == (submitted_at, score)
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert submit_attempt(attempt).submitted is False
+
+
+def test_other_learners_attempt_is_404(client, csrf, login_as, make_bank, make_user, db):
+    """Every attempt URL of another learner answers 404, for reading and for writing."""
+    bank = make_bank(TINY_ITEMS)
+    other = start_attempt(make_user("learner"), bank, 5)
+    other_id = other.id
+    option = next(ai for ai in attempt_items(db, other_id) if ai.shown_options).shown_options[0].option_id
+    login_as("learner")
+    token = csrf(client)
+    assert client.get(f"/attempts/{other_id}/q/1").status_code == 404
+    assert client.get(f"/attempts/{other_id}/review").status_code == 404
+    assert client.get(f"/attempts/{other_id}/result").status_code == 404
+    assert client.post(f"/attempts/{other_id}/q/1", data={"choice": option, "csrf_token": token}).status_code == 404
+    assert client.post(f"/attempts/{other_id}/submit", data={"csrf_token": token}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Attempt, other_id).status == "in_progress"
+    assert client.get("/attempts/999999/result").status_code == 404
+
+
+def test_quiz_pages_need_login_and_csrf(client, csrf, login_as, make_bank, db):
+    """Anonymous users are sent to log in; a POST without CSRF token is refused with 400."""
+    make_bank(TINY_ITEMS)
+    assert client.get("/banks").status_code == 302
+    login_as("learner")
+    assert client.post("/banks/tiny", data={"n_items": "3"}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_unknown_bank_and_position_are_404(client, csrf, login_as, make_bank):
+    """Unknown bank slugs and question numbers out of range answer 404."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    assert client.get("/banks/nope").status_code == 404
+    attempt_id = start(client, csrf, n=2)
+    assert client.get(f"/attempts/{attempt_id}/q/3").status_code == 404
+    assert client.get(f"/attempts/{attempt_id}/q/0").status_code == 404
+
+
+def test_bank_without_published_items_starts_nothing(client, csrf, login_as, make_bank, db):
+    """A bank of drafts only shows a message and starts no attempt."""
+    make_bank(DRAFT_ITEM, slug="drafts")
+    login_as("learner")
+    response = client.post("/banks/drafts", data={"n_items": "3", "csrf_token": csrf(client)},
+                           follow_redirects=True)
+    assert "no published items" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_study_text_lists_numbered_passages(client, login_as, symposium_bank):
+    """The study text page shows every passage with its anchor."""
+    login_as("learner")
+    html = client.get("/sources/harbin-symposium-2023").get_data(as_text=True)
+    for passage in symposium_bank.document.passages:
+        assert f'id="p{passage.number}"' in html
+
+
+def _count_queries(db, fn):
+    counter = {"n": 0}
+
+    def before(*args, **kwargs):
+        counter["n"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return counter["n"]
+
+
+def test_result_page_query_count_does_not_grow_with_items(client, csrf, login_as, symposium_bank, db):
+    """The result page of a 3-item and of a 30-item attempt run the same number of queries."""
+    login_as("learner")
+    counts = []
+    for n in (3, 30):
+        attempt_id = start(client, csrf, slug="harbin-symposium-2023", n=n)
+        for ai in attempt_items(db, attempt_id):
+            answer(client, csrf, attempt_id, ai.position, **key_answer(ai.item))
+        client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+        assert db.session.get(Attempt, attempt_id).score_percent == 100.0
+        counts.append(_count_queries(db, lambda: client.get(f"/attempts/{attempt_id}/result")))
+    assert counts[0] == counts[1]
