@@ -290,3 +290,26 @@ def test_result_page_query_count_does_not_grow_with_items(client, csrf, login_as
         assert db.session.get(Attempt, attempt_id).score_percent == 100.0
         counts.append(_count_queries(db, lambda: client.get(f"/attempts/{attempt_id}/result")))
     assert counts[0] == counts[1]
+
+
+def test_concurrent_submits_mark_once(app, db, make_bank, make_user):
+    """Two submits of one attempt at the same moment (two tabs): exactly one marks it."""
+    import threading
+
+    bank = make_bank(TINY_ITEMS)
+    attempt_id = start_attempt(make_user(), bank, 5).id
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def submit():
+        with app.app_context():
+            attempt = db.session.get(Attempt, attempt_id)
+            barrier.wait()
+            outcomes.append(submit_attempt(attempt).submitted)
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == [False, True]
