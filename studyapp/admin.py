@@ -8,6 +8,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from pydantic import ValidationError as SchemaError
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField
@@ -51,10 +52,23 @@ class HomeView(StaffOnly, AdminIndexView):
         return self.render("admin/index.html")
 
 
+class AdminForm(FlaskForm):
+    """Flask-WTF form (CSRF checked with the app's token) that keeps the edited object.
+
+    Flask-Admin's ``Unique`` validator compares the row it finds with ``form._obj``, which only
+    Flask-Admin's own ``BaseForm`` sets; without it every edit of a row with a unique column
+    (a user's email, a bank's slug) would be refused with "Already exists.".
+    """
+
+    def __init__(self, formdata=_Auto, obj=None, **kwargs):
+        self._obj = obj
+        super().__init__(formdata, obj=obj, **kwargs)
+
+
 class SecureModelView(StaffOnly, ModelView):
     """Base view: Flask-WTF forms (CSRF checked with the app's token), friendly integrity errors."""
 
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
     page_size = 50
     can_view_details = True
 

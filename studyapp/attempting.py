@@ -92,6 +92,15 @@ def load_attempt_items(attempt: Attempt) -> list[AttemptItem]:
     ))
 
 
+def first_unanswered(attempt: Attempt) -> int | None:
+    """Return the position (1-based) of the attempt's first item without a response, or None."""
+    return db.session.scalar(
+        select(func.min(AttemptItem.position))
+        .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
+        .where(AttemptItem.attempt_id == attempt.id, Response.id.is_(None))
+    )
+
+
 def response_data(response: Response | None) -> ResponseData | None:
     """Return a stored response as :class:`ResponseData` (None if there is none)."""
     if response is None:

@@ -313,3 +313,29 @@ def test_concurrent_submits_mark_once(app, db, make_bank, make_user):
     for t in threads:
         t.join(30)
     assert sorted(outcomes) == [False, True]
+
+
+def test_resume_goes_to_first_unanswered_item(client, csrf, login_as, make_bank, db):
+    """Resuming an attempt opens its first unanswered item, then the review page once all are answered."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=3)
+    items = attempt_items(db, attempt_id)
+    answer(client, csrf, attempt_id, 1, **key_answer(items[0].item))
+    assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/q/2")
+    for ai in items[1:]:
+        answer(client, csrf, attempt_id, ai.position, **key_answer(ai.item))
+    assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/review")
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/result")
+
+
+def test_question_numbers_save_and_jump(client, csrf, login_as, make_bank, db):
+    """The numbered buttons save the current answer and go to that question."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=4)
+    first = attempt_items(db, attempt_id)[0]
+    response = answer(client, csrf, attempt_id, 1, goto="4", **key_answer(first.item))
+    assert response.location.endswith(f"/attempts/{attempt_id}/q/4")
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1

@@ -71,9 +71,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out and clear the session."""
-    logout_user()
+    """Log out and clear the session (and the "keep me logged in" cookie)."""
+    # Clear first: logout_user() then leaves "_remember": "clear" in the session, which makes
+    # Flask-Login delete the remember cookie; clearing afterwards would keep the cookie, and
+    # the next request would log the user back in from it.
     session.clear()
+    logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("quiz.home"))
 

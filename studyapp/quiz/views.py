@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
-    AttemptClosed, EmptyBank, bank_summaries, load_attempt_items, response_data, save_response,
+    AttemptClosed, EmptyBank, bank_summaries, first_unanswered, load_attempt_items, response_data, save_response,
     start_attempt, submit_attempt,
 )
 from ..extensions import db
@@ -104,7 +104,10 @@ def question(attempt_id: int, position: int):
             except AttemptClosed as exc:
                 flash(str(exc), "warning")
                 return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
-            if form.prev.data and position > 1:
+            goto = request.form.get("goto", type=int)
+            if goto is not None and 1 <= goto <= len(items):
+                target = url_for("quiz.question", attempt_id=attempt.id, position=goto)
+            elif form.prev.data and position > 1:
                 target = url_for("quiz.question", attempt_id=attempt.id, position=position - 1)
             elif form.finish.data or position == len(items):
                 target = url_for("quiz.review", attempt_id=attempt.id)
@@ -123,6 +126,19 @@ def question(attempt_id: int, position: int):
         "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
         form=form, position=position, total=len(items), answered=answered,
     ), status
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def resume(attempt_id: int):
+    """Go back into an attempt at its first unanswered item (or its review page, or its result)."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_submitted:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    position = first_unanswered(attempt)
+    if position is None:
+        return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    return redirect(url_for("quiz.question", attempt_id=attempt.id, position=position))
 
 
 @bp.route("/attempts/<int:attempt_id>/review")
