@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import secrets
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .models import Role, User
@@ -49,6 +51,21 @@ def create_user(email: str, display_name: str, password: str, role: Role | str =
     return user
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Return a hash made with the configured method, to check when no user matches.
+
+    Real hashes use ``PASSWORD_HASH_METHOD``; a dummy made with another method would
+    take a different time to check and so reveal whether the email exists.
+    """
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user whose email and password match, else None.
 
@@ -56,7 +73,7 @@ def authenticate(email: str, password: str) -> User | None:
     """
     user = find_user(email)
     if user is None:
-        User(password_hash="scrypt:32768:8:1$x$0").check_password(password)
+        User(password_hash=_dummy_hash()).check_password(password)
         return None
     if not user.check_password(password) or not user.is_active:
         return None

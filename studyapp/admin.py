@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from pydantic import ValidationError as SchemaError
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
@@ -18,7 +19,9 @@ from wtforms.validators import ValidationError
 from .extensions import db
 from .interchange.bankfile import _Item
 from .kinds import KINDS
-from .models import AcceptedAnswer, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User
+from .models import (
+    AcceptedAnswer, Attempt, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User,
+)
 
 
 def _deny():
@@ -85,6 +88,26 @@ class BankView(SecureModelView):
     column_list = ("title", "slug", "document", "published", "created_at")
     column_searchable_list = ("title", "slug")
     form_columns = ("title", "slug", "description", "document", "published")
+
+    def on_model_delete(self, model: Bank) -> None:
+        """Delete the bank's items with it, unless learners have attempts on the bank.
+
+        Without this the ORM would try to set ``items.bank_id`` to NULL, and no bank could
+        ever be deleted.
+
+        Raises:
+            wtforms.validators.ValidationError: the bank has attempts (deleting it would erase
+                learners' scores); shown to the instructor, nothing is deleted.
+        """
+        attempts = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.bank_id == model.id))
+        if attempts:
+            raise ValidationError(
+                f"Not deleted: learners have {attempts} attempt(s) on this bank, and deleting it would erase "
+                "their scores. Unpublish the bank instead.")
+        for item in list(model.items):
+            db.session.delete(item)
+        db.session.flush()
+        db.session.expire(model, ["items"])
 
 
 def _choices(enum_cls):

@@ -76,7 +76,10 @@ def register_cli(app: Flask) -> None:
             click.echo("An instructor account exists already; none created.")
             return
         password = accounts.generate_password()
-        create_user(email, "Instructor", password, Role.INSTRUCTOR)
+        try:
+            create_user(email, "Instructor", password, Role.INSTRUCTOR)
+        except AccountError as exc:
+            raise click.ClickException(f"{exc} ({email}); pass another --email") from None
         click.echo("=" * 60)
         click.echo("Instructor account created (the password is shown only now):")
         click.echo(f"  email:    {email}")
