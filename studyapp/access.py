@@ -5,18 +5,21 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import select
 
 from .extensions import db, login_manager
 from .models import User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login callback: return the user with id ``user_id`` or None."""
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(token: str) -> User | None:
+    """Flask-Login callback: return the user whose session token is ``token``, or None.
+
+    A token stops working when its user changes password (see ``User.set_password``).
+    """
+    if not token or len(token) > 64:
         return None
+    return db.session.scalar(select(User).where(User.session_token == token))
 
 
 def get_or_404(model, ident, description: str | None = None):

@@ -239,7 +239,7 @@ def test_login_renews_the_session(client, csrf, make_user):
     assert response.status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(user.id)
+        assert session["_user_id"] == user.session_token  # the session token, not the row id
     assert client.get_cookie("session").value != before
 
 
@@ -355,3 +355,18 @@ def test_account_requires_login(client):
     response = client.get("/auth/account")
     assert response.status_code == 302
     assert path_of(response) == "/auth/login"
+
+
+def test_password_change_ends_other_sessions(app, client, csrf, make_user):
+    """After a password change, another browser logged in as the same user is logged out."""
+    user = make_user()
+    login(client, csrf, user.email)
+    other = app.test_client()
+    login(other, csrf, user.email)
+    assert other.get("/progress/").status_code == 200
+    response = client.post("/auth/account", data={
+        "current": PASSWORD, "password": "a brand new password", "confirm": "a brand new password",
+        "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    assert client.get("/progress/").status_code == 200  # this browser was kept logged in
+    assert other.get("/progress/").status_code == 302   # the other one must log in again

@@ -90,9 +90,11 @@ def account():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            current_user.set_password(form.password.data)
+            user = current_user._get_current_object()
+            user.set_password(form.password.data)  # new session token: other sessions end
             db.session.commit()
-            flash("Your password was changed.", "success")
+            login_user(user)  # keep this browser logged in with the new token
+            flash("Your password was changed. Other browsers logged in as you must log in again.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" and form.errors else 200
     return render_template("auth/account.html", form=form), status

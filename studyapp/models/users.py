@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -35,15 +36,23 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER.value, index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What Flask-Login keeps in the session and the remember cookie; a new one is made
+    # at every password change, which ends every other session of the user.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(32))
+
+    def get_id(self) -> str:
+        """Flask-Login: the value kept in the session (the session token, not the row id)."""
+        return self.session_token
 
     def set_password(self, password: str) -> None:
-        """Hash and store ``password`` (werkzeug's salted PBKDF2/scrypt hash).
+        """Hash and store ``password`` (werkzeug's salted scrypt hash) and renew the session token.
 
         Args:
             password: the plain-text password; never stored.
         """
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
+        self.session_token = secrets.token_hex(32)
 
     def check_password(self, password: str) -> bool:
         """Return True if ``password`` matches the stored hash."""

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f14572d941c1
+Revision ID: d010f52267dc
 Revises: 
-Create Date: 2026-11-30 13:50:24.614999
+Create Date: 2026-11-30 14:06:50.651358
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f14572d941c1'
+revision = 'd010f52267dc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,8 +36,10 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sa.UniqueConstraint('session_token', name=op.f('uq_users_session_token'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
