@@ -36,6 +36,7 @@ def published_items(bank_id: int) -> list[int]:
     """Return the ids of the published items of a bank."""
     return list(db.session.scalars(
         select(Question.id).where(Question.bank_id == bank_id, Question.status == ItemStatus.PUBLISHED.value)
+        .order_by(Question.id)
     ))
 
 
