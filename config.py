@@ -12,6 +12,8 @@ Environment variables:
         at least 32 characters).
     TEST_DATABASE_URL: database used by the test suite instead of SQLite.
     STUDYAPP_QUIZ_DEFAULT_ITEMS: default number of items in a quiz (int, default 10).
+    RATELIMIT_STORAGE_URI: where login/register attempt counts are kept (default
+        ``memory://``, per process; ``redis://127.0.0.1:6379`` to share them between workers).
 """
 from __future__ import annotations
 
@@ -53,6 +55,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # token valid for the whole session
     BOOTSTRAP_SERVE_LOCAL = True  # no CDN: the app works offline
     FLASK_ADMIN_SWATCH = "cerulean"
+    # Flask-Limiter: per client address; use redis://127.0.0.1:6379 with several workers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # POSTs to login and register per address
     QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
     QUIZ_MAX_ITEMS = 100
     PASSWORD_MIN_LENGTH = 10
@@ -67,6 +73,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite://")
     )
+    RATELIMIT_ENABLED = False  # one test turns it on in an app of its own
     # CSRF stays ON in tests: the suite proves every form is protected.
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only

@@ -14,6 +14,7 @@ DEFAULT_TEXT = {
     405: "That action is not allowed here.",
     409: "That action conflicts with the current state.",
     413: "What you sent is too large.",
+    429: "Too many attempts from your address. Wait a minute and try again.",
     500: "Something went wrong on our side. Nothing you sent was half-saved; please try again.",
 }
 
@@ -35,6 +36,8 @@ def register_error_handlers(app: Flask) -> None:
         code = exc.code or 500
         message = exc.description if exc.description and exc.description != type(exc).description \
             else DEFAULT_TEXT.get(code, exc.description)
+        if code == 429:  # Flask-Limiter's description is the limit itself, e.g. "10 per 1 minute"
+            message = f"{DEFAULT_TEXT[429]} (limit: {exc.description})"
         return render(code, message)
 
     @app.errorhandler(InternalServerError)

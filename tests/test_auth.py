@@ -370,3 +370,22 @@ def test_password_change_ends_other_sessions(app, client, csrf, make_user):
     assert response.status_code == 302
     assert client.get("/progress/").status_code == 200  # this browser was kept logged in
     assert other.get("/progress/").status_code == 302   # the other one must log in again
+
+
+def test_login_posts_are_rate_limited(make_user):
+    """The 11th login POST within a minute from one address gets 429 with a readable message."""
+    import config
+    from studyapp import create_app
+
+    class Limited(config.TestConfig):
+        RATELIMIT_ENABLED = True
+        WTF_CSRF_ENABLED = False
+        SQLALCHEMY_DATABASE_URI = __import__("flask").current_app.config["SQLALCHEMY_DATABASE_URI"]
+
+    limited = create_app(Limited)
+    client = limited.test_client()
+    codes = [client.post("/auth/login", data={"email": "nobody@example.org", "password": "x"}).status_code
+             for _ in range(11)]
+    assert codes[:10] == [400] * 10 and codes[10] == 429
+    assert "Too many attempts" in client.post("/auth/login", data={}).get_data(as_text=True)
+    assert client.get("/auth/login").status_code == 200  # reading the form is not limited

@@ -1,11 +1,11 @@
 """Account views."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import AccountError, authenticate, create_user, find_user
-from ..extensions import db
+from ..extensions import db, limiter
 from . import bp
 from .forms import LoginForm, PasswordChangeForm, RegisterForm
 
@@ -25,7 +25,12 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
 def register():
     """Create a learner account and log it in."""
     if current_user.is_authenticated:
@@ -49,6 +54,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
 def login():
     """Log in; ``next`` only ever redirects within this site."""
     if current_user.is_authenticated:
