@@ -73,7 +73,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite://")
     )
-    RATELIMIT_ENABLED = False  # one test turns it on in an app of its own
+    LOGIN_RATE_LIMIT = "1000 per minute"  # the limiter runs, but one test sets the real limit
     # CSRF stays ON in tests: the suite proves every form is protected.
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only

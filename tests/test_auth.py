@@ -5,6 +5,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+import config
 from sqlalchemy import func, select
 
 from studyapp.auth.views import BAD_LOGIN
@@ -372,20 +374,21 @@ def test_password_change_ends_other_sessions(app, client, csrf, make_user):
     assert other.get("/progress/").status_code == 302   # the other one must log in again
 
 
-def test_login_posts_are_rate_limited(make_user):
+def test_login_posts_are_rate_limited(app, client, csrf, db):
     """The 11th login POST within a minute from one address gets 429 with a readable message."""
-    import config
-    from studyapp import create_app
+    from studyapp.extensions import limiter
 
-    class Limited(config.TestConfig):
-        RATELIMIT_ENABLED = True
-        WTF_CSRF_ENABLED = False
-        SQLALCHEMY_DATABASE_URI = __import__("flask").current_app.config["SQLALCHEMY_DATABASE_URI"]
-
-    limited = create_app(Limited)
-    client = limited.test_client()
-    codes = [client.post("/auth/login", data={"email": "nobody@example.org", "password": "x"}).status_code
-             for _ in range(11)]
-    assert codes[:10] == [400] * 10 and codes[10] == 429
-    assert "Too many attempts" in client.post("/auth/login", data={}).get_data(as_text=True)
-    assert client.get("/auth/login").status_code == 200  # reading the form is not limited
+    limiter.reset()
+    app.config["LOGIN_RATE_LIMIT"] = "10 per minute"  # the production value
+    try:
+        token = csrf(client)
+        codes = [client.post("/auth/login", data={"email": "nobody@example.org", "password": "x",
+                                                   "csrf_token": token}).status_code
+                 for _ in range(11)]
+        assert codes[:10] == [400] * 10 and codes[10] == 429
+        page = client.post("/auth/login", data={"csrf_token": token}).get_data(as_text=True)
+        assert "Too many attempts" in page
+        assert client.get("/auth/login").status_code == 200  # reading the form is not limited
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = config.TestConfig.LOGIN_RATE_LIMIT
+        limiter.reset()
