@@ -9,7 +9,6 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from pydantic import ValidationError as SchemaError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField
@@ -17,7 +16,7 @@ from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
 from .extensions import db
-from .interchange.bankfile import _Item
+from .interchange.bankfile import item_problems
 from .kinds import KINDS
 from .models import (
     AcceptedAnswer, Attempt, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User,
@@ -163,10 +162,9 @@ class ItemView(SecureModelView):
                 data["answers"] = gaps.get(0, [])
             else:
                 data["gaps"] = [gaps.get(i, []) for i in range(max(gaps) + 1 if gaps else 0)]
-        try:
-            _Item.model_validate(data)
-        except SchemaError as exc:
-            raise ValidationError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+        problems = item_problems(data)
+        if problems:
+            raise ValidationError("; ".join(problems))
 
 
 class DocumentView(SecureModelView):

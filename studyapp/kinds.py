@@ -61,6 +61,13 @@ class AnswerForm(FlaskForm):
     finish = SubmitField("Review and submit")
 
 
+def _bind(form_class: type[AnswerForm], formdata, data: dict) -> AnswerForm:
+    """Bind ``form_class`` to submitted ``formdata``, or to the request's when it is None."""
+    if formdata is not None:
+        return form_class(formdata=formdata, data=data)
+    return form_class(data=data)
+
+
 class ChoiceAnswerForm(AnswerForm):
     choice = RadioField("Your answer", coerce=int, validate_choice=False, validators=[Optional()])
 
@@ -144,8 +151,7 @@ class SingleChoice(Kind):
         data = {}
         if response and response.choice_ids:
             data["choice"] = response.choice_ids[0]
-        form = ChoiceAnswerForm(formdata=formdata, data=data) if formdata is not None \
-            else ChoiceAnswerForm(data=data)
+        form = _bind(ChoiceAnswerForm, formdata, data)
         form.choice.choices = options
         return form
 
@@ -177,8 +183,7 @@ class MultipleResponse(Kind):
 
     def build_form(self, item, options, response=None, formdata=None):
         data = {"choices": list(response.choice_ids)} if response else {}
-        form = MultiAnswerForm(formdata=formdata, data=data) if formdata is not None \
-            else MultiAnswerForm(data=data)
+        form = _bind(MultiAnswerForm, formdata, data)
         form.choices.choices = options
         return form
 
@@ -207,8 +212,7 @@ class ShortAnswer(Kind):
         n = self.gap_count(item)
         texts = list(response.texts) if response else []
         data = {"gaps": (texts + [""] * n)[:n]}
-        form = TextAnswerForm(formdata=formdata, data=data) if formdata is not None \
-            else TextAnswerForm(data=data)
+        form = _bind(TextAnswerForm, formdata, data)
         while len(form.gaps) < n:
             form.gaps.append_entry("")
         return form

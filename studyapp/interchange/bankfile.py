@@ -131,6 +131,21 @@ def _reason(exc: ValidationError) -> list[str]:
     return out
 
 
+def item_problems(data: dict) -> list[str]:
+    """Check one item, given as a bank-file mapping, by the bank-file rules.
+
+    Args:
+        data: an item as it would appear in a bank file (``id``, ``kind``, ``stem``, ...).
+    Returns:
+        The problems found, as readable sentences (empty if the item is valid).
+    """
+    try:
+        _Item.model_validate(data)
+    except ValidationError as exc:
+        return _reason(exc)
+    return []
+
+
 def _item_lines(text: str) -> list[int]:
     """Return the 1-based line of each entry of the top-level ``items`` list."""
     try:
