@@ -22,6 +22,7 @@ GAP = re.compile(r"_{3,}")
 """A gap in a cloze stem: three or more underscores."""
 
 MAX_TEXT_ANSWER = 500  # characters per typed answer
+NOT_AN_OPTION = "That answer is not one of the options of this question."
 
 
 class InvalidResponse(ValueError):
@@ -111,24 +112,29 @@ class Kind:
 
         Args:
             item: the item.
-            options: ``(option id, text)`` in the order fixed by the attempt.
-            response: the saved response, to pre-fill the form.
+            options: ``(shown-option id, text)`` in the order fixed by the attempt.
+            response: the saved response, to pre-fill the form, with its choices given
+                as shown-option ids.
             formdata: submitted form data, or None to use the request's (Flask-WTF).
         Returns:
             A bound :class:`AnswerForm` subclass instance.
         """
         raise NotImplementedError
 
-    def read(self, form: AnswerForm, allowed_ids: set[int]) -> ResponseData:
+    def read(self, form: AnswerForm, item: Question, shown: dict[int, int]) -> ResponseData:
         """Read a validated form into response data.
+
+        The browser only sees the ids of the attempt's shown options (``AttemptOption.id``,
+        numbered in the order shown), never option ids, whose order could hint at the key.
 
         Args:
             form: the form built by :meth:`build_form`, after ``validate()``.
-            allowed_ids: the option ids shown in this attempt for this item.
+            item: the item answered.
+            shown: shown-option id -> option id, for this item in this attempt.
         Returns:
-            The response.
+            The response, with option ids (not shown-option ids).
         Raises:
-            InvalidResponse: an option id that is not in ``allowed_ids`` or not a number.
+            InvalidResponse: a value that is not a shown option of this item, or not a number.
         """
         raise NotImplementedError
 
@@ -155,15 +161,11 @@ class SingleChoice(Kind):
         form.choice.choices = options
         return form
 
-    def read(self, form, allowed_ids):
-        if form.choice.errors:
-            raise InvalidResponse("That answer is not one of the options of this question.")
+    def read(self, form, item, shown):
         chosen = form.choice.data
-        if chosen is None:
-            return ResponseData()
-        if chosen not in allowed_ids:
-            raise InvalidResponse("That answer is not one of the options of this question.")
-        return ResponseData(choice_ids=[chosen])
+        if form.choice.errors or (chosen is not None and chosen not in shown):
+            raise InvalidResponse(NOT_AN_OPTION)
+        return ResponseData(choice_ids=[] if chosen is None else [shown[chosen]])
 
     def mark(self, item, response):
         return scoring.mark_single(response.choice_ids, [o.id for o in item.options if o.is_key])
@@ -187,11 +189,11 @@ class MultipleResponse(Kind):
         form.choices.choices = options
         return form
 
-    def read(self, form, allowed_ids):
-        chosen = form.choices.data or []
-        if form.choices.errors or not set(chosen) <= allowed_ids:
-            raise InvalidResponse("That answer is not one of the options of this question.")
-        return ResponseData(choice_ids=sorted(set(chosen)))
+    def read(self, form, item, shown):
+        chosen = set(form.choices.data or [])
+        if form.choices.errors or not chosen <= shown.keys():
+            raise InvalidResponse(NOT_AN_OPTION)
+        return ResponseData(choice_ids=sorted(shown[c] for c in chosen))
 
     def mark(self, item, response):
         return scoring.mark_multiple(
@@ -217,8 +219,8 @@ class ShortAnswer(Kind):
             form.gaps.append_entry("")
         return form
 
-    def read(self, form, allowed_ids):
-        return ResponseData(texts=[(f.data or "").strip() for f in form.gaps])
+    def read(self, form, item, shown):
+        return ResponseData(texts=[(f.data or "").strip() for f in form.gaps][: self.gap_count(item)])
 
     def accepted(self, item: Question) -> list[list[str]]:
         """Return accepted answers per gap: a list of ``gap_count`` lists of strings."""

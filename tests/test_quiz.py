@@ -37,12 +37,19 @@ def answer(client, csrf, attempt_id, position, **data):
     return client.post(f"/attempts/{attempt_id}/q/{position}", data=data)
 
 
-def key_answer(item: Question) -> dict:
-    """Form data answering ``item`` correctly."""
+def shown_id(ai: AttemptItem, text: str) -> str:
+    """The value the browser sends for the option of ``ai`` whose text is ``text``."""
+    return str(next(ao.id for ao in ai.shown_options if ao.option.text == text))
+
+
+def key_answer(ai: AttemptItem) -> dict:
+    """Form data answering the item of ``ai`` correctly (choices as shown-option ids)."""
+    item = ai.item
+    keys = [str(ao.id) for ao in ai.shown_options if ao.option.is_key]
     if item.kind in ("single_choice", "true_false"):
-        return {"choice": str(next(o.id for o in item.options if o.is_key))}
+        return {"choice": keys[0]}
     if item.kind == "multiple_response":
-        return {"choices": [str(o.id) for o in item.options if o.is_key]}
+        return {"choices": keys}
     gaps = {}
     for a in item.accepted_answers:
         gaps.setdefault(f"gaps-{a.gap}", a.text)
@@ -117,13 +124,13 @@ def test_full_attempt_is_marked_on_the_server(client, csrf, login_as, make_bank,
     for ai in attempt_items(db, attempt_id):
         item = ai.item
         if item.ext_id == "t-multi":
-            data = {"choices": [str(item.options[0].id)]}          # one of two keys: 0.5
+            data = {"choices": [shown_id(ai, "Right 1")]}         # one of two keys: 0.5
         elif item.ext_id == "t-cloze":
             data = {"gaps-0": "ＭＥＥＴＩＮＧ", "gaps-1": "  harbin "}   # full-width and spaces: 1
         elif item.ext_id == "t-short":
             data = {"gaps-0": "Shenyang"}                          # wrong: 0
         else:
-            data = key_answer(item)                                # right: 1 each (2 items)
+            data = key_answer(ai)                                  # right: 1 each (2 items)
         assert answer(client, csrf, attempt_id, ai.position, **data).status_code == 303
     response = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     assert response.status_code == 303 and response.location.endswith(f"/attempts/{attempt_id}/result")
@@ -146,8 +153,7 @@ def test_true_false_false_is_an_answer(client, csrf, login_as, make_bank, db):
     login_as("learner")
     attempt_id = start(client, csrf)
     ai = next(ai for ai in attempt_items(db, attempt_id) if ai.item.ext_id == "t-tf")
-    false_option = next(o for o in ai.item.options if o.text == "False")
-    answer(client, csrf, attempt_id, ai.position, choice=str(false_option.id))
+    answer(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "False"))
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     db.session.expire_all()
     assert db.session.get(AttemptItem, ai.id).response.mark == 1.0
@@ -159,7 +165,7 @@ def test_responses_are_kept_when_leaving_and_coming_back(client, csrf, login_as,
     login_as("learner")
     attempt_id = start(client, csrf)
     ai = attempt_items(db, attempt_id)[0]
-    data = key_answer(ai.item)
+    data = key_answer(ai)
     answer(client, csrf, attempt_id, 1, **data)
     assert "Resume your quiz" in client.get("/banks").get_data(as_text=True)
     html = client.get(f"/attempts/{attempt_id}/q/1").get_data(as_text=True)
@@ -168,22 +174,40 @@ def test_responses_are_kept_when_leaving_and_coming_back(client, csrf, login_as,
                      rf'|value="{re.escape(str(value))}"', html)
 
 
-def test_foreign_option_is_refused_with_400(client, csrf, login_as, make_bank, db):
-    """An option id from another item (or not a number) gives 400 and records nothing."""
-    make_bank(TINY_ITEMS)
+def test_foreign_option_is_refused_with_400(client, csrf, login_as, make_bank, make_user, db):
+    """A value that is not a shown option of this item in this attempt gives 400 and records nothing:
+    another item's shown option, another attempt's, a raw option id, or not a number."""
+    bank = make_bank(TINY_ITEMS)
+    other_attempt = start_attempt(make_user(), bank, 5)
     login_as("learner")
     attempt_id = start(client, csrf)
     items = attempt_items(db, attempt_id)
     single = next(ai for ai in items if ai.item.ext_id == "t-single")
     multi = next(ai for ai in items if ai.item.ext_id == "t-multi")
-    foreign = multi.item.options[0].id
-    assert answer(client, csrf, attempt_id, single.position, choice=str(foreign)).status_code == 400
-    assert answer(client, csrf, attempt_id, single.position, choice="abc").status_code == 400
+    theirs = next(ai for ai in attempt_items(db, other_attempt.id) if ai.item.ext_id == "t-single")
+    own_ids = {ao.id for ai in items for ao in ai.shown_options}
+    raw_option = next(o.id for o in single.item.options if o.id not in own_ids)
+    for value in (shown_id(multi, "Right 1"), shown_id(theirs, "Right"), str(raw_option), "abc", "-1"):
+        assert answer(client, csrf, attempt_id, single.position, choice=value).status_code == 400, value
     response = answer(client, csrf, attempt_id, multi.position,
-                      choices=[str(multi.item.options[0].id), str(single.item.options[0].id)])
+                      choices=[shown_id(multi, "Right 1"), shown_id(single, "Right")])
     assert response.status_code == 400
     assert "not one of the options" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_option_values_do_not_hint_at_the_key(client, csrf, login_as, symposium_bank, db):
+    """The values of the options on a question page rise in display order, whatever the key is,
+    so their order says nothing about which option is the key."""
+    login_as("learner")
+    attempt_id = start(client, csrf, slug="harbin-symposium-2023", n=len(symposium_bank.items))
+    for ai in attempt_items(db, attempt_id):
+        if not ai.shown_options:
+            continue
+        html = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+        values = [int(v) for v in re.findall(r'<input[^>]*name="choices?"[^>]*value="(\d+)"', html)]
+        assert values == sorted(values) == [ao.id for ao in ai.shown_options]
+        assert not {o.id for o in ai.item.options} & set(values) - {ao.id for ao in ai.shown_options}
 
 
 def test_double_submit_records_once(client, csrf, login_as, make_bank, db):
@@ -192,7 +216,7 @@ def test_double_submit_records_once(client, csrf, login_as, make_bank, db):
     login_as("learner")
     attempt_id = start(client, csrf)
     first = attempt_items(db, attempt_id)[0]
-    answer(client, csrf, attempt_id, 1, **key_answer(first.item))
+    answer(client, csrf, attempt_id, 1, **key_answer(first))
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -200,7 +224,7 @@ def test_double_submit_records_once(client, csrf, login_as, make_bank, db):
     again = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)}, follow_redirects=True)
     assert "already been submitted" in again.get_data(as_text=True)
     # a late answer from a stale tab is not recorded either
-    late = answer(client, csrf, attempt_id, 2, **key_answer(attempt_items(db, attempt_id)[1].item))
+    late = answer(client, csrf, attempt_id, 2, **key_answer(attempt_items(db, attempt_id)[1]))
     assert late.status_code == 303 and late.location.endswith("/result")
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -214,7 +238,7 @@ def test_other_learners_attempt_is_404(client, csrf, login_as, make_bank, make_u
     bank = make_bank(TINY_ITEMS)
     other = start_attempt(make_user("learner"), bank, 5)
     other_id = other.id
-    option = next(ai for ai in attempt_items(db, other_id) if ai.shown_options).shown_options[0].option_id
+    option = next(ai for ai in attempt_items(db, other_id) if ai.shown_options).shown_options[0].id
     login_as("learner")
     token = csrf(client)
     assert client.get(f"/attempts/{other_id}/q/1").status_code == 404
@@ -285,7 +309,7 @@ def test_result_page_query_count_does_not_grow_with_items(client, csrf, login_as
     for n in (3, 30):
         attempt_id = start(client, csrf, slug="harbin-symposium-2023", n=n)
         for ai in attempt_items(db, attempt_id):
-            answer(client, csrf, attempt_id, ai.position, **key_answer(ai.item))
+            answer(client, csrf, attempt_id, ai.position, **key_answer(ai))
         client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
         assert db.session.get(Attempt, attempt_id).score_percent == 100.0
         counts.append(_count_queries(db, lambda: client.get(f"/attempts/{attempt_id}/result")))
@@ -321,10 +345,10 @@ def test_resume_goes_to_first_unanswered_item(client, csrf, login_as, make_bank,
     login_as("learner")
     attempt_id = start(client, csrf, n=3)
     items = attempt_items(db, attempt_id)
-    answer(client, csrf, attempt_id, 1, **key_answer(items[0].item))
+    answer(client, csrf, attempt_id, 1, **key_answer(items[0]))
     assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/q/2")
     for ai in items[1:]:
-        answer(client, csrf, attempt_id, ai.position, **key_answer(ai.item))
+        answer(client, csrf, attempt_id, ai.position, **key_answer(ai))
     assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/review")
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     assert client.get(f"/attempts/{attempt_id}").location.endswith(f"/attempts/{attempt_id}/result")
@@ -336,6 +360,6 @@ def test_question_numbers_save_and_jump(client, csrf, login_as, make_bank, db):
     login_as("learner")
     attempt_id = start(client, csrf, n=4)
     first = attempt_items(db, attempt_id)[0]
-    response = answer(client, csrf, attempt_id, 1, goto="4", **key_answer(first.item))
+    response = answer(client, csrf, attempt_id, 1, goto="4", **key_answer(first))
     assert response.location.endswith(f"/attempts/{attempt_id}/q/4")
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1

@@ -89,16 +89,17 @@ def question(attempt_id: int, position: int):
     attempt_item = items[position - 1]
     item = attempt_item.item
     kind = get_kind(item.kind)
-    options = [(ao.option.id, ao.option.text) for ao in attempt_item.shown_options]
-    saved = response_data(attempt_item.response)
+    # The browser sees shown-option ids (numbered in display order), never option ids.
+    options = [(ao.id, ao.option.text) for ao in attempt_item.shown_options]
+    shown = {ao.id: ao.option_id for ao in attempt_item.shown_options}
     if request.method == "POST":
         form = kind.build_form(item, options, formdata=request.form)
-        if form.validate():
-            try:
-                data = kind.read(form, {oid for oid, _ in options})
-            except InvalidResponse as exc:
-                db.session.rollback()
-                abort(400, description=str(exc))
+        valid = form.validate()
+        try:
+            data = kind.read(form, item, shown)  # a foreign or malformed option: 400
+        except InvalidResponse as exc:
+            abort(400, description=str(exc))
+        if valid:
             try:
                 save_response(attempt, attempt_item, data)
             except AttemptClosed as exc:
@@ -114,11 +115,12 @@ def question(attempt_id: int, position: int):
             else:
                 target = url_for("quiz.question", attempt_id=attempt.id, position=position + 1)
             return redirect(target, 303)
-        if getattr(form, "choice", None) is not None and form.choice.errors or \
-                getattr(form, "choices", None) is not None and form.choices.errors:
-            abort(400, description="That answer is not one of the options of this question.")
         status = 400
     else:
+        saved = response_data(attempt_item.response)
+        if saved is not None:
+            as_shown = {option_id: shown_id for shown_id, option_id in shown.items()}
+            saved.choice_ids = [as_shown[c] for c in saved.choice_ids if c in as_shown]
         form = kind.build_form(item, options, response=saved, formdata=None)
         status = 200
     answered = {ai.position for ai in items if ai.response is not None}
