@@ -17,9 +17,9 @@ from wtforms.validators import ValidationError
 
 from .extensions import db
 from .interchange.bankfile import item_problems
-from .kinds import KINDS
+from .kinds import KINDS, get_kind
 from .models import (
-    AcceptedAnswer, Attempt, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User,
+    AcceptedAnswer, Attempt, AttemptItem, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User,
 )
 
 
@@ -138,14 +138,27 @@ class ItemView(SecureModelView):
     )
 
     def on_model_change(self, form, model: Question, is_created: bool) -> None:
-        """Check the item by the same rules as bank files before it is saved.
+        """Check the item, as it will be after this save, by the bank-file rules.
+
+        Inline rows ticked "Delete?" do not count. An item that learners have met in
+        attempts keeps its kind, options and keys (changing them would rewrite past results).
 
         Raises:
             wtforms.validators.ValidationError: shown to the instructor; nothing is saved.
         """
+        deleted = set(db.session.deleted)
+        options = sorted((o for o in model.options if o not in deleted), key=lambda o: o.position or 0)
+        answers = [a for a in model.accepted_answers if a not in deleted]
+        if not is_created:
+            self._check_used_item(model, options)
         data = {"id": model.ext_id or "", "kind": model.kind, "stem": model.stem or "",
                 "explanation": model.explanation or "-", "status": model.status, "origin": model.origin}
-        options = sorted(model.options, key=lambda o: o.position or 0)
+        kind = get_kind(model.kind)
+        if kind.uses_options and answers:
+            raise ValidationError("A choice item has options, not accepted answers: delete its accepted answers.")
+        if not kind.uses_options and options:
+            raise ValidationError("A short-answer or fill-in item has accepted answers, not options: "
+                                  "delete its options.")
         if model.kind in ("single_choice", "multiple_response"):
             data["options"] = [{"text": o.text or "", "key": bool(o.is_key)} for o in options]
         elif model.kind == "true_false":
@@ -156,7 +169,7 @@ class ItemView(SecureModelView):
             data["key"] = keys[0].text.strip().lower() == "true"
         else:
             gaps: dict[int, list[str]] = {}
-            for a in model.accepted_answers:
+            for a in answers:
                 gaps.setdefault(a.gap or 0, []).append(a.text or "")
             if model.kind == "short_answer":
                 data["answers"] = gaps.get(0, [])
@@ -165,6 +178,23 @@ class ItemView(SecureModelView):
         problems = item_problems(data)
         if problems:
             raise ValidationError("; ".join(problems))
+
+    @staticmethod
+    def _check_used_item(model: Question, options: list[Option]) -> None:
+        """Refuse a change of kind, options or keys of an item that is in attempts."""
+        with db.session.no_autoflush:
+            if not db.session.scalar(select(func.count()).select_from(AttemptItem)
+                                     .where(AttemptItem.item_id == model.id)):
+                return
+            kind = db.session.scalar(select(Question.kind).where(Question.id == model.id))
+            before = sorted(db.session.execute(
+                select(Option.text, Option.is_key).where(Option.item_id == model.id)).all())
+        after = sorted((o.text, bool(o.is_key)) for o in options)
+        if kind != model.kind or [tuple(r) for r in before] != after:
+            raise ValidationError(
+                "Learners have answered this item, so its kind, options and keys cannot change "
+                "(that would rewrite their results). Set its status to retired and add a new item instead; "
+                "the stem, explanation, passage and accepted answers may still be edited.")
 
 
 class DocumentView(SecureModelView):

@@ -451,3 +451,53 @@ def test_instructor_cannot_edit_users(client, csrf, login_as, make_user, db):
     assert response.status_code == 403
     db.session.rollback()
     assert db.session.get(User, learner.id).role == "learner"
+
+
+def _edit_data(bank, token, item, **fields):
+    """The admin edit form data of ``item`` as it is, with ``fields`` changed."""
+    data = item_form(bank, token, item.ext_id, [(o.text, o.is_key) for o in item.options],
+                     kind=item.kind, stem=item.stem, explanation=item.explanation,
+                     passage=str(item.passage_id))
+    for i, option in enumerate(item.options):
+        data[f"options-{i}-id"] = str(option.id)
+    data.update(fields)
+    return data
+
+
+def test_deleting_the_key_option_inline_is_refused(client, csrf, login_as, bank, db):
+    """Ticking "Delete?" on the key option leaves an item without a key: refused, nothing changes."""
+    login_as("instructor")
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    key_index = next(i for i, o in enumerate(item.options) if o.is_key)
+    data = _edit_data(bank, csrf(client), item, **{f"del-options-{key_index}": "y"})
+    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data)
+    assert response.status_code == 200
+    assert any("exactly one key" in m for m in flashes(response)), flashes(response)
+    db.session.rollback()
+    assert sum(o.is_key for o in db.session.get(Question, item.id).options) == 1
+
+
+def test_answered_item_keeps_its_key_in_the_admin(client, csrf, login_as, make_user, bank, db):
+    """Once learners met an item, moving its key in the admin is refused; its stem may still change."""
+    from studyapp.attempting import start_attempt
+
+    start_attempt(make_user(), bank, 5)
+    login_as("instructor")
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    options = [(o.text, o.is_key) for o in item.options]
+    token = csrf(client)
+    data = _edit_data(bank, token, item)
+    for i, (_, is_key) in enumerate(options):  # move the key to the next option
+        data.pop(f"options-{i}-is_key", None)
+        if options[i - 1][1]:
+            data[f"options-{i}-is_key"] = "y"
+    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data)
+    assert response.status_code == 200
+    assert any("Learners have answered this item" in m for m in flashes(response)), flashes(response)
+    db.session.rollback()
+    assert [(o.text, o.is_key) for o in db.session.get(Question, item.id).options] == options
+    response = client.post("/admin/items/edit/", query_string={"id": item.id},
+                           data=_edit_data(bank, token, item, stem="Reworded stem."))
+    assert response.status_code == 302, flashes(response)
+    db.session.rollback()
+    assert db.session.get(Question, item.id).stem == "Reworded stem."

@@ -99,8 +99,12 @@ def test_load_twice_changes_nothing_then_edit_updates_in_place(db, tmp_path, mak
     db.session.expire_all()
     item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
     assert item.stem == "Pick the correct one."
-    assert (item.id, [o.id for o in item.options]) == before["t-single"]
+    old_id, old_options = before["t-single"]
+    assert item.id == old_id
     assert [o.text for o in item.options] == ["Right", "Wrong C", "Wrong B"]
+    # options are matched by text: Right and Wrong B keep their rows, Wrong C is new
+    assert item.options[0].id == old_options[0] and item.options[2].id == old_options[2]
+    assert item.options[1].id not in old_options
 
 
 def test_items_cite_their_passage(db, make_bank):
@@ -123,3 +127,47 @@ def test_removing_an_answered_option_is_refused(db, tmp_path, make_bank, make_us
         store_bank(read_bank_file(path))
     assert db.session.scalar(select(func.count()).select_from(Option)) == 9  # 3 + 4 + 2, all kept
     assert db.session.scalar(select(func.count()).select_from(Passage)) == 3
+
+
+@pytest.mark.parametrize("edits", [
+    [('{text: "Right", key: true}', '{text: "Right"}'),             # the key moves
+     ('{text: "Wrong B"}', '{text: "Wrong B", key: true}')],
+    [('{text: "Wrong A"}', '{text: "Wrong D"}')],                   # an option is reworded
+    [('      - {text: "Wrong B"}\n', '')],                           # an option is removed
+])
+def test_used_item_keeps_its_options_and_keys(db, tmp_path, make_bank, make_user, edits):
+    """Once an item is in attempts, changing its options or keys is refused (it would rewrite results)."""
+    from studyapp.attempting import start_attempt
+
+    bank = make_bank(TINY_ITEMS)
+    start_attempt(make_user(), bank, 5)
+    path = tmp_path / "tiny.yaml"
+    text = path.read_text()
+    for old, new in edits:
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    with pytest.raises(StoreError, match="t-single is in learners' attempts"):
+        store_bank(read_bank_file(path))
+    db.session.expire_all()
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    assert [(o.text, o.is_key) for o in item.options] == [("Right", True), ("Wrong A", False), ("Wrong B", False)]
+
+
+def test_used_item_may_be_reworded_and_reordered(db, tmp_path, make_bank, make_user):
+    """A used item's stem and option order may change; its option rows stay the same."""
+    from studyapp.attempting import start_attempt
+
+    bank = make_bank(TINY_ITEMS)
+    start_attempt(make_user(), bank, 5)
+    ids = {o.text: o.id for o in db.session.scalar(select(Question).where(Question.ext_id == "t-single")).options}
+    path = tmp_path / "tiny.yaml"
+    text = path.read_text().replace("Pick the right one.", "Choose the right one.")
+    text = text.replace('      - {text: "Right", key: true}\n      - {text: "Wrong A"}\n',
+                        '      - {text: "Wrong A"}\n      - {text: "Right", key: true}\n')
+    path.write_text(text)
+    assert store_bank(read_bank_file(path)).updated == ["t-single"]
+    db.session.expire_all()
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    assert item.stem == "Choose the right one."
+    assert [(o.text, o.id) for o in item.options] == [("Wrong A", ids["Wrong A"]), ("Right", ids["Right"]),
+                                                       ("Wrong B", ids["Wrong B"])]

@@ -2,7 +2,8 @@
 
 Loading is idempotent: loading the same records twice changes nothing, and a
 changed item is updated in place (its row id, and so its attempts and
-statistics, are kept).
+statistics, are kept). An item that learners have met in attempts may change its
+wording, explanation, passage and status, but not its kind, options or keys.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import AcceptedAnswer, Bank, Document, Option, Passage, Question
+from ..models import AcceptedAnswer, AttemptItem, Bank, Document, Option, Passage, Question
 from .records import BankRecord, DocumentRecord, ItemRecord
 
 
@@ -87,22 +88,37 @@ def _record_state(rec: ItemRecord) -> tuple:
     )
 
 
-def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage]) -> None:
+def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: bool) -> None:
+    """Copy ``rec`` onto ``item``.
+
+    Options are matched by text, so an option keeps its row (and the responses that chose
+    it) when options are reordered or others are added.
+
+    Raises:
+        StoreError: ``used`` (the item is in attempts) and its kind, options or keys would
+            change, which would rewrite what past results show.
+    """
+    wanted = [(o.text, o.is_key) for o in rec.options]
+    if used and (item.kind != rec.kind
+                 or sorted((o.text, o.is_key) for o in item.options) != sorted(wanted)):
+        raise StoreError(
+            f"item {rec.ext_id} is in learners' attempts, so its kind, options and keys cannot "
+            "change (that would rewrite their results); retire it and add the new version "
+            "under a new id (nothing was written)"
+        )
     item.kind, item.stem, item.explanation = rec.kind, rec.stem, rec.explanation
     item.status, item.origin = rec.status, rec.origin
     item.passage = passages.get(rec.passage) if rec.passage else None
-    # Options are updated in place by position so that past responses keep their option.
-    for position, orec in enumerate(rec.options):
-        if position < len(item.options):
-            option = item.options[position]
-            option.text, option.is_key, option.position = orec.text, orec.is_key, position
-        else:
-            item.options.append(Option(text=orec.text, is_key=orec.is_key, position=position))
-    del item.options[len(rec.options):]
-    wanted = [(gap, text) for gap, answers in enumerate(rec.answers) for text in answers]
-    if [(a.gap, a.text) for a in item.accepted_answers] != wanted:
-        item.accepted_answers.clear()
-        item.accepted_answers.extend(AcceptedAnswer(gap=g, text=t) for g, t in wanted)
+    by_text = {o.text: o for o in item.options}
+    options = []
+    for position, (text, is_key) in enumerate(wanted):
+        option = by_text.pop(text, None) or Option(text=text)
+        option.is_key, option.position = is_key, position
+        options.append(option)
+    item.options = options  # options no longer listed are deleted (delete-orphan)
+    answers = [(gap, text) for gap, texts in enumerate(rec.answers) for text in texts]
+    if [(a.gap, a.text) for a in item.accepted_answers] != answers:
+        item.accepted_answers = [AcceptedAnswer(gap=g, text=t) for g, t in answers]
 
 
 def store_bank(record: BankRecord) -> LoadReport:
@@ -139,15 +155,19 @@ def store_bank(record: BankRecord) -> LoadReport:
                 )
             )
         }
+        used = set(db.session.scalars(
+            select(AttemptItem.item_id).join(Question, Question.id == AttemptItem.item_id)
+            .where(Question.bank_id == bank.id).distinct()
+        ))
         for rec in record.items:
             item = items.pop(rec.ext_id, None)
             if item is None:
                 item = Question(bank=bank, ext_id=rec.ext_id)
                 db.session.add(item)
-                _apply(item, rec, passages)
+                _apply(item, rec, passages, used=False)
                 report.created.append(rec.ext_id)
             elif _item_state(item) != _record_state(rec):
-                _apply(item, rec, passages)
+                _apply(item, rec, passages, used=item.id in used)
                 report.updated.append(rec.ext_id)
             else:
                 report.unchanged.append(rec.ext_id)
