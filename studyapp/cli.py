@@ -9,7 +9,7 @@ from flask import Flask
 from . import accounts
 from .accounts import AccountError, create_user, find_user, staff_count
 from .interchange.bankfile import BankFileError, read_bank_file
-from .interchange.store import StoreError, store_bank
+from .interchange.store import StoreError, bank_exists, store_bank
 from .models import Role
 
 
@@ -18,7 +18,9 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("load-bank")
     @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
-    def load_bank(paths: tuple[str, ...]) -> None:
+    @click.option("--new-only", is_flag=True,
+                  help="Only load banks that are not in the database yet (keeps edits made in the admin).")
+    def load_bank(paths: tuple[str, ...], new_only: bool) -> None:
         """Load (or update) banks from YAML bank files; each file is one transaction.
 
         A file that fails validation is refused with file, line, item id and reason,
@@ -27,7 +29,12 @@ def register_cli(app: Flask) -> None:
         failed = False
         for path in paths:
             try:
-                report = store_bank(read_bank_file(path))
+                record = read_bank_file(path)
+                if new_only and bank_exists(record.slug):
+                    click.echo(f"{path}: bank {record.slug} is loaded already; left as it is "
+                               "(load-bank without --new-only applies the file's changes)")
+                    continue
+                report = store_bank(record)
             except BankFileError as exc:
                 failed = True
                 click.echo(f"Refused {path} ({len(exc.problems)} problems); nothing was written:", err=True)

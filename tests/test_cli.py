@@ -278,3 +278,19 @@ def test_load_bank_edited_stem_updates_in_place(run, db, tmp_path):
     assert item.stem == "Which city hosted the September 2023 symposium?"
     assert [o.id for o in item.options] == option_ids
     assert table_counts(db) == counts
+
+
+def test_load_bank_new_only_keeps_existing_banks(app, db, tmp_path):
+    """--new-only loads a bank that is not there yet and leaves a loaded one (and its edits) alone."""
+    from studyapp.models import Question
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["load-bank", "--new-only", str(SYMPOSIUM_BANK)])
+    assert first.exit_code == 0 and "45 created" in first.output
+    item = db.session.scalar(select(Question).where(Question.ext_id == "hs23-001"))
+    item.explanation = "Edited in the admin."
+    db.session.commit()
+    again = runner.invoke(args=["load-bank", "--new-only", str(SYMPOSIUM_BANK)])
+    assert again.exit_code == 0 and "loaded already; left as it is" in again.output
+    db.session.expire_all()
+    assert db.session.get(Question, item.id).explanation == "Edited in the admin."

@@ -46,6 +46,11 @@ class LoadReport:
         return text
 
 
+def bank_exists(slug: str) -> bool:
+    """Return True if a bank with ``slug`` is in the database."""
+    return db.session.scalar(select(Bank.id).where(Bank.slug == slug)) is not None
+
+
 def _store_document(record: DocumentRecord, report: LoadReport) -> Document:
     doc = db.session.scalar(
         select(Document).where(Document.slug == record.slug).options(selectinload(Document.passages))
