@@ -60,6 +60,9 @@ def create_app(config: object | str | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _dev_secret_key(app.instance_path)
 
+    from . import guards
+
+    guards.install(app)  # before any route: ids beyond 2**31-1 are 404, NUL bytes 400
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -12,10 +12,11 @@ from flask_wtf.form import _Auto
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
 from wtforms.validators import ValidationError
 
 from .extensions import db
+from .guards import parse_db_id
 from .interchange.bankfile import item_problems
 from .kinds import KINDS, get_kind
 from .models import (
@@ -73,6 +74,11 @@ class SecureModelView(StaffOnly, ModelView):
     form_base_class = AdminForm
     page_size = 50
     can_view_details = True
+
+    def get_one(self, id):  # noqa: A002 - Flask-Admin's name
+        """Return the row with primary key ``id``, or None for an id that cannot exist."""
+        ident = parse_db_id(id)
+        return None if ident is None else super().get_one(str(ident))
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, IntegrityError):
@@ -132,9 +138,11 @@ class ItemView(SecureModelView):
     }
     form_widget_args = {"stem": {"rows": 4}, "explanation": {"rows": 3}}
     inline_models = (
-        (Option, {"form_columns": ("id", "position", "text", "is_key")}),
+        (Option, {"form_columns": ("id", "position", "text", "is_key"),
+                  "form_args": {"position": {"validators": [NumberRange(min=0, max=1000)]}}}),
         (AcceptedAnswer, {"form_columns": ("id", "gap", "text"),
-                          "form_args": {"gap": {"description": "0 for short answer; cloze gaps count from 0"}}}),
+                          "form_args": {"gap": {"description": "0 for short answer; cloze gaps count from 0",
+                                                "validators": [NumberRange(min=0, max=100)]}}}),
     )
 
     def on_model_change(self, form, model: Question, is_created: bool) -> None:
@@ -197,10 +205,29 @@ class ItemView(SecureModelView):
                 "the stem, explanation, passage and accepted answers may still be edited.")
 
 
+def _refuse_if_cited(passage_ids: list[int]) -> None:
+    """Raise a ValidationError if any item cites one of ``passage_ids``."""
+    cited = db.session.scalar(select(func.count()).select_from(Question).where(Question.passage_id.in_(passage_ids)))
+    if cited:
+        raise ValidationError(
+            f"Not deleted: {cited} item(s) cite this passage as the support of their key. "
+            "Point those items at another passage first, or edit the passage's text instead.")
+
+
 class DocumentView(SecureModelView):
     column_list = ("title", "slug", "created_at")
     form_columns = ("title", "slug", "summary", "based_on")
     inline_models = ((Passage, {"form_columns": ("id", "number", "heading", "text")}),)
+
+    def on_model_change(self, form, model: Document, is_created: bool) -> None:
+        """Refuse to delete (inline) passages that items cite."""
+        deleted = [p.id for p in db.session.deleted if isinstance(p, Passage) and p.id]
+        if deleted:
+            _refuse_if_cited(deleted)
+
+    def on_model_delete(self, model: Document) -> None:
+        """Refuse to delete a document whose passages items cite."""
+        _refuse_if_cited([p.id for p in model.passages])
 
 
 class PassageView(SecureModelView):
@@ -209,6 +236,11 @@ class PassageView(SecureModelView):
     column_searchable_list = ("text",)
     column_default_sort = [("document_id", False), ("number", False)]
     form_columns = ("document", "number", "heading", "text")
+    form_args = {"number": {"validators": [NumberRange(min=1, max=100000)]}}
+
+    def on_model_delete(self, model: Passage) -> None:
+        """Refuse to delete a passage that items cite."""
+        _refuse_if_cited([model.id])
 
 
 class UserView(AdminOnly, SecureModelView):

@@ -501,3 +501,25 @@ def test_answered_item_keeps_its_key_in_the_admin(client, csrf, login_as, make_u
     assert response.status_code == 302, flashes(response)
     db.session.rollback()
     assert db.session.get(Question, item.id).stem == "Reworded stem."
+
+
+def test_cited_passage_cannot_be_deleted(client, csrf, login_as, bank, db):
+    """Deleting a passage that items cite is refused with a message; an uncited one can go."""
+    from studyapp.models import Passage
+
+    login_as("instructor")
+    cited = bank.document.passages[0]
+    cited_id = cited.id
+    response = client.post("/admin/passage/delete/", data={"id": str(cited_id), "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Passage, cited_id) is not None
+    page = client.get(response.location).get_data(as_text=True)
+    assert "cite this passage" in page
+    spare = Passage(document_id=bank.document.id, number=99, text="Spare passage.")
+    db.session.add(spare)
+    db.session.commit()
+    spare_id = spare.id
+    client.post("/admin/passage/delete/", data={"id": str(spare_id), "csrf_token": csrf(client)})
+    db.session.rollback()
+    assert db.session.get(Passage, spare_id) is None

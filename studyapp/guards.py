@@ -1,0 +1,50 @@
+"""Request guards that keep bad input from reaching the database.
+
+- ``DbIntConverter`` replaces Flask's ``int`` URL converter: ids above the largest
+  PostgreSQL ``integer`` (2**31 - 1) give 404 instead of a database error.
+- ``reject_nul`` refuses requests whose path, query or form contains a NUL character,
+  which PostgreSQL text columns cannot store (400 instead of a database error).
+"""
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
+
+MAX_DB_INT = 2**31 - 1
+"""Largest value of a PostgreSQL ``integer`` column (our primary keys)."""
+
+
+class DbIntConverter(IntegerConverter):
+    """``<int:...>`` limited to 0..2**31-1, the range of our primary keys."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_db_id(value) -> int | None:
+    """Return ``value`` as a primary key (1..2**31-1), or None if it cannot be one."""
+    try:
+        ident = int(value)
+    except (TypeError, ValueError):
+        return None
+    return ident if 0 < ident <= MAX_DB_INT else None
+
+
+def reject_nul() -> None:
+    """``before_request`` hook: 400 for a NUL character in the path, query or form.
+
+    Raises:
+        werkzeug.exceptions.BadRequest: with a message a person understands.
+    """
+    if "\x00" in request.path or any(
+        "\x00" in key or any("\x00" in v for v in values)
+        for key, values in request.values.lists()
+    ):
+        abort(400, description="Text may not contain NUL (\\0) characters.")
+
+
+def install(app: Flask) -> None:
+    """Register the converter (before any route is added) and the NUL check."""
+    app.url_map.converters["int"] = DbIntConverter
+    app.before_request(reject_nul)

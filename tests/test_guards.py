@@ -1,0 +1,42 @@
+"""Bad input that the database cannot take gives 400/404, never 500 (on SQLite and PostgreSQL)."""
+import pytest
+from sqlalchemy import func, select
+
+from studyapp.models import User
+
+
+@pytest.mark.parametrize("url", [
+    "/attempts/2147483648/q/1", "/attempts/99999999999999999999/result", "/teach/learners/2147483648",
+])
+def test_ids_beyond_the_integer_range_are_404(client, login_as, url):
+    """Ids that no row can have answer 404, not a database error."""
+    login_as("instructor")
+    assert client.get(url).status_code == 404
+
+
+def test_admin_edit_with_impossible_id_is_handled(client, login_as):
+    """Flask-Admin's ?id= with a huge or non-numeric id says the record does not exist."""
+    login_as("instructor")
+    for ident in ("2147483648", "abc", "-1"):
+        response = client.get("/admin/items/edit/", query_string={"id": ident})
+        assert response.status_code == 302, ident
+
+
+@pytest.mark.parametrize("method, url, data", [
+    ("post", "/auth/register", {"email": "a@example.org", "display_name": "Bad\x00name",
+                                "password": "long enough pw", "confirm": "long enough pw"}),
+    ("post", "/auth/login", {"email": "a\x00@example.org", "password": "x"}),
+    ("get", "/banks/harbin%00", None),
+    ("get", "/admin/items/?search=%00", None),
+])
+def test_nul_characters_are_refused(client, csrf, login_as, method, url, data, db):
+    """A NUL character anywhere in the request gives 400 with a readable message and writes nothing."""
+    if url.startswith("/admin") or url.startswith("/banks"):
+        login_as("instructor")
+    users = db.session.scalar(select(func.count()).select_from(User))
+    if data is not None:
+        data = dict(data, csrf_token=csrf(client))
+    response = getattr(client, method)(url, data=data)
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
