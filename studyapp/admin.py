@@ -46,6 +46,11 @@ class AdminOnly(StaffOnly):
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and current_user.is_admin
 
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403, description="Users and roles are managed by admins only.")
+        return _deny()
+
 
 class HomeView(StaffOnly, AdminIndexView):
     """``/admin/`` itself, protected like every other admin view."""
@@ -83,7 +88,7 @@ class SecureModelView(StaffOnly, ModelView):
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, IntegrityError):
             db.session.rollback()
-            flash("Not saved: other records depend on this one, or a value must be unique "
+            flash("Not done: other records depend on this one, or a value must be unique "
                   "(for an item that learners have answered, set its status to retired instead).", "error")
             return True
         return super().handle_view_exception(exc)

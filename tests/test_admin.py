@@ -300,7 +300,7 @@ def test_deleting_an_answered_item_is_refused_kindly(client, csrf, login_as, mak
         "id": str(item_id), "url": "/admin/items/", "csrf_token": csrf(client)}, follow_redirects=True)
     assert response.status_code == 200
     messages = flashes(response)
-    assert any("Not saved: other records depend on this one" in m for m in messages), messages
+    assert any("Not done: other records depend on this one" in m for m in messages), messages
     assert not any("successfully deleted" in m for m in messages)
     assert counts(db) == before
     assert db.session.get(Question, item_id) is not None

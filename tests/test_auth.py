@@ -392,3 +392,15 @@ def test_login_posts_are_rate_limited(app, client, csrf, db):
     finally:
         app.config["LOGIN_RATE_LIMIT"] = config.TestConfig.LOGIN_RATE_LIMIT
         limiter.reset()
+
+
+def test_register_trims_email_and_refuses_invisible_names(client, csrf, db):
+    """Spaces around the email are trimmed; a display name of only invisible characters is refused."""
+    data = {"email": "  Spaced@Example.org ", "display_name": "\u200b", "password": "long enough pw",
+            "confirm": "long enough pw", "csrf_token": csrf(client)}
+    response = client.post("/auth/register", data=data)
+    assert response.status_code == 400
+    assert "visible character" in response.get_data(as_text=True)
+    data["display_name"] = "Visible"
+    assert client.post("/auth/register", data=data).status_code == 302
+    assert db.session.scalar(select(User.email)) == "spaced@example.org"

@@ -49,7 +49,7 @@ def _write(tmp_path: Path, items: str, header: str | None = None) -> Path:
     ('  - {id: x-1, kind: essay, stem: "S", explanation: "E"}', "kind"),
     ('  - {id: x-1, kind: single_choice, stem: "S", explanation: "E", options: [{text: a}, {text: b}]}',
      "exactly one key"),
-    ('  - {id: x-1, kind: cloze, stem: "A ___ and ___", explanation: "E", gaps: [["x"]]}', "2 gaps"),
+    ('  - {id: x-1, kind: cloze, stem: "A ___ and ___", explanation: "E", gaps: [["x"]]}', "2 gap(s)"),
     ('  - {id: x-1, kind: true_false, stem: "S", explanation: "E", key: true, passage: 9}',
      "passage 9 does not exist"),
     ('  - {id: x-1, kind: short_answer, stem: "S", explanation: "E", answers: ["  "]}', "accepted answer"),

@@ -219,7 +219,7 @@ def test_load_bank_invalid_file_writes_nothing(run, db, tmp_path, symposium_bank
     assert "item ok-1" in duplicate
     assert re.search(rf"{re.escape(path)}:\d+: item ok-1: duplicate item id", out)
     cloze = next(line for line in out.splitlines() if "item bad-cloze" in line)
-    assert "the stem has 1 gaps (___) but 'gaps' lists 2" in cloze
+    assert "the stem has 1 gap(s) written ___ but 'gaps' lists 2 list(s)" in cloze
     assert "ok-2" not in out
     assert table_counts(db) == before
     assert db.session.scalar(select(Bank).where(Bank.slug == "broken")) is None

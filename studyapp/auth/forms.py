@@ -1,8 +1,21 @@
 """Account forms (Flask-WTF: every form carries a CSRF token)."""
+import unicodedata
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _visible_name(form, field):
+    """Refuse names made only of spaces and invisible characters (e.g. zero-width space)."""
+    visible = [c for c in field.data or "" if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs")]
+    if not visible:
+        raise ValidationError("Use at least one visible character.")
 
 
 def _password_length(form, field):
@@ -16,8 +29,14 @@ def _password_length(form, field):
 class RegisterForm(FlaskForm):
     """Email, display name and a password typed twice."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    display_name = StringField("Display name", validators=[DataRequired(), Length(min=1, max=80)])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters."
+
+    email = EmailField("Email", filters=[_strip],
+                       validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    display_name = StringField("Display name", filters=[_strip],
+                               validators=[DataRequired(), Length(min=1, max=80), _visible_name])
     password = PasswordField("Password", validators=[DataRequired(), _password_length])
     confirm = PasswordField("Repeat password",
                             validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
@@ -27,7 +46,7 @@ class RegisterForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me logged in")
     submit = SubmitField("Log in")

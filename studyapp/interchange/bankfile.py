@@ -86,7 +86,8 @@ class _Item(BaseModel):
         if self.gaps is not None:
             blanks = len(GAP.findall(self.stem))
             if blanks == 0 or blanks != len(self.gaps):
-                raise ValueError(f"the stem has {blanks} gaps (___) but 'gaps' lists {len(self.gaps)}")
+                raise ValueError(f"the stem has {blanks} gap(s) written ___ but 'gaps' lists "
+                                 f"{len(self.gaps)} list(s) of accepted answers")
             if any(not [a for a in g if a.strip()] for g in self.gaps):
                 raise ValueError("every gap needs at least one non-empty accepted answer")
         return self
