@@ -97,6 +97,11 @@ def create_app(config: object | str | None = None) -> Flask:
 
     register_cli(app)
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page says."""
+        return app.send_static_file("favicon.svg")
+
     @app.context_processor
     def _globals():
         return {"app_name": "studyapp"}

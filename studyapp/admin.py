@@ -57,7 +57,23 @@ class HomeView(StaffOnly, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/index.html")
+        """Overview: banks with item counts by status, and learners and attempts in numbers."""
+        by_status = db.session.execute(
+            select(Bank.id, Bank.title, Question.status, func.count(Question.id))
+            .outerjoin(Question, Question.bank_id == Bank.id)
+            .group_by(Bank.id, Bank.title, Question.status).order_by(Bank.title)
+        ).all()
+        banks: dict[int, dict] = {}
+        for bank_id, title, status, n in by_status:
+            row = banks.setdefault(bank_id, {"id": bank_id, "title": title, "published": 0, "draft": 0, "retired": 0})
+            if status:
+                row[status] = n
+        totals = {
+            "learners": db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.LEARNER.value)),
+            "attempts": db.session.scalar(select(func.count()).select_from(Attempt)
+                                          .where(Attempt.status == "submitted")),
+        }
+        return self.render("admin/index.html", banks=list(banks.values()), totals=totals)
 
 
 class AdminForm(FlaskForm):
@@ -131,6 +147,11 @@ class ItemView(SecureModelView):
     column_filters = ("bank.title", "kind", "status", "origin")
     column_searchable_list = ("ext_id", "stem")
     column_default_sort = ("id", False)
+    column_formatters = {
+        "stem": lambda v, c, m, n: (m.stem[:90] + "…") if len(m.stem) > 90 else m.stem,
+        "updated_at": lambda v, c, m, n: m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "",
+        "passage": lambda v, c, m, n: f"§{m.passage.number}" if m.passage else "",
+    }
     form_columns = ("bank", "ext_id", "kind", "status", "origin", "stem", "explanation", "passage",
                     "options", "accepted_answers")
     form_overrides = {"kind": SelectField, "status": SelectField, "origin": SelectField}

@@ -523,3 +523,14 @@ def test_cited_passage_cannot_be_deleted(client, csrf, login_as, bank, db):
     client.post("/admin/passage/delete/", data={"id": str(spare_id), "csrf_token": csrf(client)})
     db.session.rollback()
     assert db.session.get(Passage, spare_id) is None
+
+
+def test_admin_home_shows_banks_with_item_counts(client, login_as, symposium_bank, db):
+    """/admin/ lists each bank with its numbers of published, draft and retired items, and the filter link works."""
+    login_as("instructor")
+    page = client.get("/admin/").get_data(as_text=True)
+    total = len(symposium_bank.items)
+    assert re.search(rf"{re.escape(symposium_bank.title)}</td><td[^>]*>{total}</td><td[^>]*>0</td><td[^>]*>0</td>", page)
+    link = html.unescape(re.search(r'href="(/admin/items/\?flt0_0=[^"]+)"', page).group(1))
+    listing = client.get(link).get_data(as_text=True)
+    assert "hs23-001" in listing
