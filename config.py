@@ -51,7 +51,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; larger requests get 413
+    MAX_CONTENT_LENGTH = 3 * 1024 * 1024  # bytes; larger requests get 413 (a source text may be 2 MB)
     WTF_CSRF_TIME_LIMIT = None  # token valid for the whole session
     BOOTSTRAP_SERVE_LOCAL = True  # no CDN: the app works offline
     FLASK_ADMIN_SWATCH = "cerulean"

@@ -102,8 +102,10 @@ def create_app(config: object | str | None = None) -> Flask:
         """Browsers ask for /favicon.ico whatever the page says."""
         return app.send_static_file("favicon.svg")
 
+    from .kinds import KINDS
+
     @app.context_processor
     def _globals():
-        return {"app_name": "studyapp"}
+        return {"app_name": "studyapp", "kinds": KINDS}
 
     return app

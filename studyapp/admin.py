@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional
@@ -212,6 +213,18 @@ class ItemView(SecureModelView):
         problems = item_problems(data)
         if problems:
             raise ValidationError("; ".join(problems))
+        if not is_created and model.origin == ItemOrigin.GENERATED.value and self._content_changed(model):
+            model.origin = ItemOrigin.EDITED.value
+
+    @staticmethod
+    def _content_changed(model: Question) -> bool:
+        """True if the stem, explanation, kind, options or accepted answers are being changed."""
+        state = sa_inspect(model)
+        if any(state.attrs[name].history.has_changes() for name in ("stem", "explanation", "kind")):
+            return True
+        touched = [*db.session.new, *db.session.deleted, *(o for o in db.session.dirty if db.session.is_modified(o))]
+        return any(isinstance(o, (Option, AcceptedAnswer)) and (o.item is model or o.item_id == model.id)
+                   for o in touched)
 
     @staticmethod
     def _check_used_item(model: Question, options: list[Option]) -> None:

@@ -534,3 +534,22 @@ def test_admin_home_shows_banks_with_item_counts(client, login_as, symposium_ban
     link = html.unescape(re.search(r'href="(/admin/items/\?flt0_0=[^"]+)"', page).group(1))
     listing = client.get(link).get_data(as_text=True)
     assert "hs23-001" in listing
+
+
+def test_editing_a_generated_item_marks_it_edited(client, csrf, login_as, bank, db):
+    """A generated item whose stem an instructor changes becomes origin "edited"; saving unchanged keeps "generated"."""
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
+    item.origin = "generated"
+    db.session.commit()
+    login_as("instructor")
+    token = csrf(client)
+    data = _edit_data(bank, token, item, origin="generated")
+    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data)
+    assert response.status_code == 302, flashes(response)
+    db.session.rollback()
+    assert db.session.get(Question, item.id).origin == "generated"
+    data = _edit_data(bank, token, item, origin="generated", stem="A better stem?")
+    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data)
+    assert response.status_code == 302, flashes(response)
+    db.session.rollback()
+    assert db.session.get(Question, item.id).origin == "edited"

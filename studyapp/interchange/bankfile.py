@@ -54,7 +54,7 @@ class _Item(BaseModel):
     explanation: str = Field(min_length=1, max_length=5000)
     passage: int | None = Field(default=None, ge=1)
     status: Literal["draft", "published", "retired"] = "published"
-    origin: Literal["generated", "authored", "imported"] = "authored"
+    origin: Literal["generated", "edited", "authored", "imported"] = "authored"
     options: list[_Option] | None = None
     key: bool | None = None
     answers: list[str] | None = None

@@ -44,7 +44,7 @@ class ItemRecord:
         answers: text kinds only: per gap, the accepted answers.
         passage: number of the cited passage in the bank's document, or None.
         status: draft, published or retired.
-        origin: generated, authored or imported.
+        origin: generated, edited (generated, then changed by a person), authored or imported.
     """
 
     ext_id: str

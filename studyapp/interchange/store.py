@@ -189,3 +189,72 @@ def store_bank(record: BankRecord) -> LoadReport:
             ) from None
         raise
     return report
+
+
+@dataclass
+class DraftReport:
+    """What :func:`store_drafts` did: ext_ids of drafts added, and of items already in the bank."""
+
+    bank_slug: str
+    added: list[str] = field(default_factory=list)
+    already_there: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line such as ``bank x: 12 drafts added, 3 already in the bank``."""
+        return (f"bank {self.bank_slug}: {len(self.added)} drafts added, "
+                f"{len(self.already_there)} already in the bank (not changed)")
+
+
+def store_drafts(bank_slug: str, bank_title: str, document: DocumentRecord, items: list[ItemRecord]) -> DraftReport:
+    """Add generated items to a bank as drafts, in one transaction.
+
+    Only items whose ext_id is not in the bank yet are added, whatever the status of the
+    one there (an approved, edited or rejected item is never brought back), so generating
+    again from the same text adds no duplicates. The bank is created if needed; its
+    document must be ``document`` (same slug and passages) or none yet.
+
+    Args:
+        bank_slug, bank_title: the bank (title used only when it is created).
+        document: the source the items cite.
+        items: generated items (their ``status`` is forced to draft).
+    Returns:
+        What was added and what was already there.
+    Raises:
+        StoreError: the bank cites another document, or a document with this slug has other
+            passages (nothing is written).
+    """
+    report = DraftReport(bank_slug=bank_slug)
+    try:
+        existing_doc = db.session.scalar(
+            select(Document).where(Document.slug == document.slug).options(selectinload(Document.passages)))
+        if existing_doc is not None and [(p.number, p.text) for p in existing_doc.passages] != \
+                [(p.number, p.text) for p in document.passages]:
+            raise StoreError(f"a different text is stored under the name {document.slug!r}; "
+                             "give this text another name (nothing was written)")
+        doc = existing_doc or _store_document(document, LoadReport(bank_slug))
+        bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
+        if bank is None:
+            bank = Bank(slug=bank_slug, title=bank_title, document=doc)
+            db.session.add(bank)
+        elif bank.document_id not in (None, doc.id):
+            raise StoreError(f"bank {bank_slug} is on another source document; a bank has one source "
+                             "(nothing was written)")
+        bank.document = doc
+        db.session.flush()
+        present = set(db.session.scalars(select(Question.ext_id).where(Question.bank_id == bank.id)))
+        passages = {p.number: p for p in doc.passages}
+        for rec in items:
+            if rec.ext_id in present:
+                report.already_there.append(rec.ext_id)
+                continue
+            rec.status = "draft"
+            item = Question(bank=bank, ext_id=rec.ext_id)
+            db.session.add(item)
+            _apply(item, rec, passages, used=False)
+            present.add(rec.ext_id)
+            report.added.append(rec.ext_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report

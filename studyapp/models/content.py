@@ -30,9 +30,10 @@ class ItemStatus(str, enum.Enum):
 
 
 class ItemOrigin(str, enum.Enum):
-    """Where an item came from."""
+    """Where an item came from: ``edited`` is a generated item that a person changed."""
 
     GENERATED = "generated"
+    EDITED = "edited"
     AUTHORED = "authored"
     IMPORTED = "imported"
 

@@ -1,0 +1,34 @@
+"""Instructor forms."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..interchange.sourcetext import SLUG
+
+
+class ReviewForm(FlaskForm):
+    """Approve or reject the ticked drafts."""
+
+    item_ids = SelectMultipleField("Items", coerce=int, validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    approve = SubmitField("Approve ticked")
+    reject = SubmitField("Reject ticked")
+
+
+class GenerateForm(FlaskForm):
+    """A source text (file or pasted) and where its drafts go."""
+
+    bank = SelectField("Bank", validate_choice=True,
+                       description="Drafts are added to this bank; choose “New bank” to create one.")
+    new_slug = StringField("New bank id", validators=[Optional(), Length(max=64),
+                                                      Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
+    new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
+    file = FileField("Text file (.txt, .md or .html, at most 2 MB)")
+    text = TextAreaField("…or paste the text", validators=[Optional()], render_kw={"rows": 10})
+    seed = IntegerField("Seed", default=0, validators=[Optional(), NumberRange(min=0, max=2**31 - 1)],
+                        description="The same text and seed give the same items.")
+    max_items = IntegerField("At most this many items", validators=[Optional(), NumberRange(min=1, max=1000)])
+    preview = SubmitField("Preview")
+    save = SubmitField("Save as drafts")
