@@ -9,7 +9,7 @@ from flask import Flask
 from . import accounts
 from .accounts import AccountError, create_user, find_user, staff_count
 from .interchange.bankfile import BankFileError, read_bank_file
-from .interchange.store import StoreError, bank_exists, store_bank
+from .interchange.store import StoreError, bank_exists, store_bank, store_drafts
 from .models import Role
 
 
@@ -47,6 +47,46 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{path}: {report.summary()}")
         if failed:
             sys.exit(1)
+
+    @app.cli.command("generate")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--bank", "bank_slug", required=True, help="Bank to add the drafts to (created if needed).")
+    @click.option("--title", default=None, help="Title of a new bank (default: the text's title).")
+    @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**31 - 1))
+    @click.option("--max", "max_items", default=None, type=click.IntRange(1, 100000),
+                  help="At most this many items.")
+    @click.option("--dry-run", is_flag=True, help="Print the report and the items; write nothing.")
+    def generate_cmd(path: str, bank_slug: str, title: str | None, seed: int, max_items: int | None,
+                     dry_run: bool) -> None:
+        """Generate draft items from a .txt, .md or .html file and add them to a bank's review queue."""
+        from .generation import MAX_SOURCE_BYTES, GenerationInputError, generate, read_source
+        from .interchange.sourcetext import SLUG
+
+        if not SLUG.match(bank_slug):
+            raise click.ClickException(f"--bank {bank_slug!r}: use lower-case letters, digits and '-'")
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_SOURCE_BYTES + 1)
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
+        try:
+            text = read_source(data, path)
+            result = generate(text, title=title or bank_slug, slug=f"{bank_slug}-source", seed=seed,
+                              max_items=max_items)
+        except GenerationInputError as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+        click.echo(result.report.format())
+        if dry_run:
+            for rec in result.items:
+                click.echo(f"[{rec.kind} §{rec.passage}] {rec.stem}")
+            click.echo("Dry run: nothing was written.")
+            return
+        try:
+            report = store_drafts(bank_slug, title or result.document.title or bank_slug, result.document,
+                                  result.items)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(report.summary())
 
     @app.cli.command("create-user")
     @click.argument("email")

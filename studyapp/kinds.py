@@ -7,7 +7,6 @@ adding a class here and registering it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from flask_wtf import FlaskForm
@@ -16,10 +15,9 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import scoring
+from .interchange.records import GAP
 from .models.content import ItemKind, Question
 
-GAP = re.compile(r"_{3,}")
-"""A gap in a cloze stem: three or more underscores."""
 
 MAX_TEXT_ANSWER = 500  # characters per typed answer
 NOT_AN_OPTION = "That answer is not one of the options of this question."

@@ -12,8 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..kinds import GAP
-from .records import BankRecord, ItemRecord, OptionRecord
+from .records import GAP, BankRecord, ItemRecord, OptionRecord
 from .sourcetext import SLUG, SourceError, parse_source
 
 FORMAT = "studyapp-bank/1"

@@ -1,7 +1,11 @@
 """Neutral records: what parsers produce and ``store`` writes. No database, no Flask."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+GAP = re.compile(r"_{3,}")
+"""A gap in a cloze stem: three or more underscores."""
 
 
 @dataclass

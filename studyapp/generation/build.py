@@ -1,0 +1,867 @@
+"""Build candidate items of every kind from analysed statements, with their distractors.
+
+Three families of builders:
+
+* **relation templates** turn a recognised relation into a natural question: who hosted an
+  event, where and when; which province a city is in; the post a person held; where and
+  when an earlier event was held; which region bears a responsibility, and for what.
+* **list builders** turn an enumeration into a multiple-response item whose keys are the
+  list's items and whose distractors are lexicon entries or policy measures of the same
+  form that the document does not mention.
+* **copy builders** reuse one statement: a cloze with a blank over one key phrase, the
+  same blank as a single-choice item, a true statement, or a false one made by swapping
+  one entity for another of the same type (kept only if the text does not support it).
+
+Builders never decide what is kept; the gates (:mod:`.gates`) do.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from ..interchange.records import OptionRecord
+from .extract import (EVENT_NOUNS, HOST_VERBS, PAST_TO_BASE, Analysis, ItemList, Mention,
+                      Statement)
+from .lexicon import Entry, Lexicon
+from .text import GAP, content_words, contains_phrase, jaccard, norm, sentence_case
+
+KINDS = ("cloze", "single_choice", "true_false", "short_answer", "multiple_response")
+MAX_COPY_WORDS = 45
+"""Statements longer than this are not copied into stems (too long to read as an item)."""
+
+COPY_TYPES = ("DATE", "YEAR", "CITY", "PROVINCE", "PERSON", "TITLE", "REGION", "THEME", "ORG",
+              "FIELD", "PROCESS", "STRENGTH", "NUMBER")
+"""Entity types a copy builder may blank or swap, in order of preference."""
+SWAP_TYPES = ("CITY", "PROVINCE", "YEAR", "DATE", "NUMBER", "THEME", "TITLE", "REGION", "FIELD",
+              "PROCESS", "STRENGTH", "PERSON")
+"""Entity types a false statement may swap (ORG is left out: swapping a body is too often
+arguable)."""
+LEXICON_ONLY_SWAPS = frozenset({"PERSON"})
+"""Types whose swaps only use lexicon entries absent from the document (a person named in
+the text was usually there, so "X attended" would not be clearly false)."""
+SUPPORT_JACCARD = 0.5
+"""A swapped statement counts as supported if a statement naming the distractor shares this
+share of content words with it."""
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"]
+NUMBERS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+TYPE_PLURAL = {"PROVINCE": "provinces or regions", "CITY": "cities", "PERSON": "people", "THEME": "phrases",
+               "FIELD": "areas", "PROCESS": "strands", "REGION": "regions", "STRENGTH": "strengths"}
+
+
+@dataclass
+class Candidate:
+    """A draft item before the gates.
+
+    Attributes:
+        kind: an item kind (see ``KINDS``).
+        stem: the question, statement or gapped sentence.
+        passage: the cited passage number.
+        key: the identity key: the canonical answer, the key option, the sorted keys of a
+            multiple-response item, or "true:/false:" + the statement for true/false.
+        answers: accepted answers (cloze, short answer).
+        options: options with ``is_key`` (choice kinds; true/false gets True/False).
+        explanation: why the key is right, quoting the passage.
+        support: phrases that must occur in the cited passage for the key to be supported.
+        key_type: entity type of the key ("" for phrases).
+        rule: the builder that made it (for the report and debugging).
+        swapped: for a false statement, ``(original, replacement)``.
+        statement: the statement it comes from.
+        pool: the distractors that were available (for re-picking in the bank lint).
+    """
+
+    kind: str
+    stem: str
+    passage: int
+    key: str
+    answers: list[str] = field(default_factory=list)
+    options: list[OptionRecord] = field(default_factory=list)
+    explanation: str = ""
+    support: list[str] = field(default_factory=list)
+    key_type: str = ""
+    rule: str = ""
+    swapped: tuple[str, str] | None = None
+    statement: Statement | None = None
+    pool: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        """Return the key option texts (choice kinds) or the accepted answers."""
+        if self.options:
+            return [o.text for o in self.options if o.is_key]
+        return list(self.answers)
+
+    @property
+    def distractors(self) -> list[str]:
+        """Return the texts of the options that are not keys."""
+        return [o.text for o in self.options if not o.is_key]
+
+
+class Context:
+    """What the builders share: lexicon, analysis, random source, document facts."""
+
+    def __init__(self, analysis: Analysis, lexicon: Lexicon, rng: random.Random, document_text: str):
+        self.analysis = analysis
+        self.lexicon = lexicon
+        self.rng = rng
+        self.doc_norm = f" {norm(document_text)} "
+        self.first_seen: dict[tuple[str, str], int] = {}
+        for st in analysis.statements:
+            for m in st.mentions:
+                self.first_seen.setdefault((m.type, m.name), st.order)
+        self._support_cache: dict[tuple[str, str], bool] = {}
+        self._in_doc: dict[str, bool] = {}
+        self._doc_names: dict[str, list[str]] = {}
+        self._absent: dict[tuple[str, str | None], list[str]] = {}
+        self.truth_kept = {True: 0, False: 0}
+        self.used: dict[str, int] = {}
+
+    def least_used(self, pool: list[str]) -> list[str]:
+        """Return ``pool`` with distractors used less often so far first (stable)."""
+        return sorted(pool, key=lambda p: self.used.get(norm(p), 0))
+
+    def use(self, texts: list[str]) -> None:
+        """Count distractors as used (so later items prefer others)."""
+        for t in texts:
+            self.used[norm(t)] = self.used.get(norm(t), 0) + 1
+
+    def want_true(self) -> bool:
+        """Return the truth value the kept true/false items have fewer of (ties: seeded coin)."""
+        if self.truth_kept[True] != self.truth_kept[False]:
+            return self.truth_kept[True] < self.truth_kept[False]
+        return self.rng.random() < 0.5
+
+    # -- facts about the document -------------------------------------------------------
+    def in_document(self, phrase: str) -> bool:
+        """Return True if ``phrase`` occurs anywhere in the document (whole words, normalised)."""
+        needle = norm(phrase)
+        found = self._in_doc.get(needle)
+        if found is None:
+            found = self._in_doc[needle] = bool(needle) and f" {needle} " in self.doc_norm
+        return found
+
+    def absent_entries(self, type_: str, group: str | None) -> list[str]:
+        """Return the names of lexicon entries of a type (and group) that the document never mentions."""
+        key = (type_, group)
+        names = self._absent.get(key)
+        if names is None:
+            names = self._absent[key] = [e.name for e in self.lexicon.of_type(type_, group)
+                                         if not any(self.in_document(f) for f in e.forms)]
+        return list(names)
+
+    def doc_names(self, type_: str) -> list[str]:
+        """Return the canonical names of a type mentioned in the document, by first mention."""
+        cached = self._doc_names.get(type_)
+        if cached is None:
+            names = [(order, name) for (t, name), order in self.first_seen.items() if t == type_]
+            cached = self._doc_names[type_] = [name for _, name in sorted(names)]
+        return list(cached)
+
+    def entry(self, mention: Mention) -> Entry | None:
+        """Return the lexicon entry of a mention, if any."""
+        entry = self.lexicon.lookup(mention.name)
+        return entry if entry and entry.type == mention.type else None
+
+    def supported(self, statement: Statement, original: str, replacement: str) -> bool:
+        """Return True if the text may support ``statement`` with ``original`` -> ``replacement``.
+
+        True when the replacement already occurs in the statement, or some statement naming
+        the replacement shares at least ``SUPPORT_JACCARD`` of the swapped statement's content
+        words.
+        """
+        if contains_phrase(statement.text, replacement):
+            return True
+        cache_key = (statement.text, norm(original) + "|" + norm(replacement))
+        cached = self._support_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        swapped = content_words(replace_once(statement.text, original, replacement))
+        result = False
+        for order in self.analysis.where.get(norm(replacement), []):
+            if order != statement.order and jaccard(swapped, self.analysis.content[order]) >= SUPPORT_JACCARD:
+                result = True
+                break
+        self._support_cache[cache_key] = result
+        return result
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """Replace the first whole-word occurrence of ``old`` in ``text`` by ``new``."""
+    return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", lambda _: new, text, count=1)
+
+
+def occurrences(text: str, phrase: str) -> int:
+    """Return how often ``phrase`` occurs in ``text`` as whole words (case-insensitive)."""
+    return len(re.findall(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, flags=re.I))
+
+
+# -- answers -------------------------------------------------------------------------------
+
+def date_forms(text: str) -> list[str]:
+    """Return accepted spellings of a date such as "September 7th" or "7 September 2023"."""
+    month = next((mo for mo in MONTH_NAMES if mo.lower() in text.lower()), None)
+    day = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", text)
+    year = re.search(r"\b((?:19|20)\d\d)\b", text)
+    if not month or not day:
+        return [text]
+    d = int(day.group(1))
+    suffix = "th" if 10 <= d % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+    forms = [text, f"{month} {d}", f"{month} {d}{suffix}", f"{d} {month}", f"{d}{suffix} {month}",
+             f"the {d}{suffix} of {month}"]
+    if year:
+        y = year.group(1)
+        forms += [f"{d} {month} {y}", f"{month} {d}, {y}", f"{month} {d} {y}", f"{month} {d}{suffix}, {y}"]
+    return unique(forms)
+
+
+def answer_forms(mention: Mention, ctx: Context) -> list[str]:
+    """Return the accepted answers for a mention: its surface form first, then variants."""
+    forms = [mention.text]
+    entry = ctx.entry(mention)
+    if mention.type == "DATE":
+        forms = date_forms(mention.text)
+    elif mention.type == "NUMBER":
+        word = mention.text.lower()
+        if word in NUMBERS:
+            forms += [word, str(NUMBERS.index(word) + 2)]
+    elif entry:
+        forms += list(entry.forms)
+    if mention.type == "PROVINCE":
+        forms += [f"{f} Province" for f in list(forms)]
+    elif mention.type == "CITY":
+        forms += [f"{mention.name} City"]
+    elif mention.type in {"REGION", "ORG", "THEME", "TITLE"}:
+        forms += [re.sub(r"^(?:the|a|an)\s+", "", f, flags=re.I) for f in list(forms)]
+    return unique(forms)
+
+
+def unique(items: list[str]) -> list[str]:
+    """Return ``items`` without repeats after :func:`norm` (first spelling kept), blanks dropped."""
+    seen, out = set(), []
+    for item in items:
+        key = norm(item)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item.strip())
+    return out
+
+
+# -- distractors ---------------------------------------------------------------------------
+
+def shape(text: str) -> str:
+    """Return a coarse form of an option: digits, capitalised name, or lower-case phrase."""
+    if re.fullmatch(r"[\d\s,.-]+(?:st|nd|rd|th)?", text):
+        return "digits"
+    if re.search(r"\d", text):
+        return "date"
+    return "name" if text[:1].isupper() else "phrase"
+
+
+def same_form(key: str, other: str) -> bool:
+    """Return True if ``other`` has the key's form: same shape and a comparable length.
+
+    Comparable: the word counts differ by at most a factor of two (one-word keys accept up
+    to three words).
+    """
+    if shape(key) != shape(other):
+        return False
+    a, b = len(key.split()), len(other.split())
+    if a == 1:
+        return b <= 3
+    return b * 2 >= a and b <= a * 2 + 1
+
+
+def year_pool(key: str, ctx: Context) -> list[str]:
+    """Return years near ``key`` that the document does not mention."""
+    y = int(key)
+    near = [y + d for d in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5)]
+    return [str(v) for v in near if str(v) not in ctx.analysis.years]
+
+
+def date_pool(key: str, ctx: Context) -> list[str]:
+    """Return dates of the same month and style as ``key`` (other days)."""
+    m = re.search(r"\b(\d{1,2})(st|nd|rd|th)?\b", key)
+    if not m:
+        return []
+    d = int(m.group(1))
+    out = []
+    for delta in (-2, 3, -4, 5, 7, -6, 1, -1):
+        nd = d + delta
+        if not 1 <= nd <= 28:
+            continue
+        suffix = ""
+        if m.group(2):
+            suffix = "th" if 10 <= nd % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(nd % 10, "th")
+        out.append(key[:m.start()] + f"{nd}{suffix}" + key[m.end():])
+    return [o for o in out if not ctx.in_document(o)]
+
+
+def number_pool(key: str) -> list[str]:
+    """Return other counts in the key's spelling (word or digits, same capitalisation)."""
+    word = key.lower()
+    if word not in NUMBERS:
+        return []
+    i = NUMBERS.index(word)
+    near = [NUMBERS[j] for j in (i - 1, i + 1, i + 2, i - 2, i + 3) if 0 <= j < len(NUMBERS)]
+    return [n.capitalize() if key[:1].isupper() else n for n in near]
+
+
+def pool_for(mention: Mention, ctx: Context, *, lexicon_only: bool = False) -> list[str]:
+    """Return candidate distractors for a mention: same type (and group), document first.
+
+    Ordering is deterministic; the two tiers (document, lexicon) are each shuffled with the
+    context's seeded random source so different seeds give different choices.
+    """
+    if mention.type == "YEAR":
+        return year_pool(mention.text, ctx)
+    if mention.type == "DATE":
+        return date_pool(mention.text, ctx)
+    if mention.type == "NUMBER":
+        return number_pool(mention.text)
+    entry = ctx.entry(mention)
+    group = entry.group if entry else ""
+    if mention.type == "THEME" and not group:
+        return []
+    doc_tier = []
+    if not lexicon_only:
+        for name in ctx.doc_names(mention.type)[:50]:
+            other = ctx.lexicon.lookup(name)
+            if (other.group if other else "") == group and name != mention.name:
+                doc_tier.append(name)
+    lex_tier = ctx.absent_entries(mention.type, group)
+    ctx.rng.shuffle(doc_tier)
+    ctx.rng.shuffle(lex_tier)
+    return doc_tier + lex_tier
+
+
+def choose(key: str, accepted: list[str], pool: list[str], n: int, ctx: Context,
+           statement: Statement | None, original: str, *, check_support: bool = True) -> list[str]:
+    """Pick ``n`` distractors for ``key`` from ``pool``.
+
+    A distractor must differ from the key, its accepted answers and the other distractors
+    after normalising case, spaces and punctuation; have the key's form
+    (:func:`same_form`); and not make the source statement supported by the text when it
+    replaces the key (:meth:`Context.supported`). If the pool allows, at least one chosen
+    distractor is at least as long as the key, so that the key is not always the longest
+    option.
+    """
+    taken = {norm(a) for a in accepted} | {norm(key)}
+    valid: list[str] = []
+    for cand in ctx.least_used(pool):
+        c = norm(cand)
+        if not c or c in taken or not same_form(key, cand):
+            continue
+        if statement is not None and check_support and ctx.supported(statement, original, cand):
+            continue
+        taken.add(c)
+        valid.append(cand)
+    chosen = valid[:n]
+    if len(valid) > n and all(len(d) < len(key) for d in chosen):
+        longer = [d for d in valid[n:] if len(d) >= len(key)]
+        if longer:
+            chosen[-1] = longer[0]
+    ctx.use(chosen)
+    return chosen
+
+
+def shuffled_options(keys: list[str], distractors: list[str], rng: random.Random) -> list[OptionRecord]:
+    """Return key and distractor options in a seeded random order."""
+    options = [OptionRecord(k, True) for k in keys] + [OptionRecord(d, False) for d in distractors]
+    rng.shuffle(options)
+    return options
+
+
+def quote(statement: Statement) -> str:
+    """Return the source sentence of a statement as a quotation for explanations."""
+    return f"\"{statement.source}\""
+
+
+def join_names(names: list[str], conjunction: str = "and") -> str:
+    """Return "A", "A and B" or "A, B and C" (or with another conjunction)."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + f" {conjunction} " + names[-1]
+
+
+# -- relation templates ----------------------------------------------------------------------
+
+def _first(statement: Statement, type_: str, after: int = 0) -> Mention | None:
+    return next((m for m in statement.mentions if m.type == type_ and m.start >= after), None)
+
+
+def _base(verb: str) -> str:
+    words = verb.split()
+    words[0] = PAST_TO_BASE.get(words[0].lower(), words[0])
+    if words[-1] == "for" and words[0] in {"urge", "advocate"}:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _event_in(text: str) -> str:
+    m = re.search(rf"\b({EVENT_NOUNS})\b", text, flags=re.I)
+    return m.group(1).lower() if m else "meeting"
+
+
+def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
+    """Return the relation-template candidates of a statement (questions, not copies)."""
+    out: list[Candidate] = []
+    text = st.text
+    n = st.passage
+    subj = st.subject
+
+    # R1: PERSON hosted/chaired a symposium in CITY (on DATE).
+    if subj is not None:
+        m = re.compile(rf"\s+(?P<verb>{HOST_VERBS})\s+(?:a|the)\s+(?P<event>{EVENT_NOUNS})\b").match(text, subj.end)
+        if m:
+            verb, event = m.group("verb"), m.group("event")
+            city = _first(st, "CITY", m.end())
+            if city and not re.match(r"\s*in\s+$", text[m.end():city.start]):
+                city = None
+            date = _first(st, "DATE")
+            where = f" in {city.text}" if city else ""
+            when = f" on {date.text}" if date else ""
+            person = answer_forms(subj, ctx)
+            out.append(Candidate(
+                "short_answer", f"Who {verb} the {event}{where}{when}?", n, subj.name, person,
+                explanation=f"Passage {n} says: {quote(st)} The answer is {subj.name}.",
+                support=[subj.text], key_type="PERSON", rule="host.who", statement=st))
+            base = PAST_TO_BASE.get(verb.split()[0], verb.split()[0])
+            base = base + verb[len(verb.split()[0]):]
+            if city:
+                pool = pool_for(city, ctx)
+                ds = choose(city.text, answer_forms(city, ctx), pool, 3, ctx, st, city.text)
+                out.append(Candidate(
+                    "single_choice", f"In which city did {subj.text} {base} the {event}{when}?", n, city.name,
+                    options=shuffled_options([city.text], ds, ctx.rng),
+                    explanation=f"Passage {n} says: {quote(st)} The {event} was held in {city.text}.",
+                    support=[city.text], key_type="CITY", rule="host.where", statement=st, pool=pool))
+            if date:
+                out.append(Candidate(
+                    "short_answer", f"On what date did {subj.text} {base} the {event}{where}?", n, date.text,
+                    date_forms(date.text),
+                    explanation=f"Passage {n} says: {quote(st)} The date was {date.text}.",
+                    support=[date.text], key_type="DATE", rule="host.when", statement=st))
+
+    # R2: CITY, (the capital of) PROVINCE (Province).
+    for city in st.mentions_of("CITY"):
+        prov = _first(st, "PROVINCE", city.end)
+        if prov is None:
+            continue
+        between = text[city.end:prov.start]
+        capital = re.fullmatch(r",\s+the\s+capital\s+of\s+", between)
+        if not capital and not re.fullmatch(r",\s+", between):
+            continue
+        if capital:
+            stem = f"According to the text, {city.text} is the capital of which province?"
+            rel = "the capital of"
+        else:
+            stem = f"According to the text, in which province is {city.text}?"
+            rel = "in"
+        pool = pool_for(prov, ctx)
+        ds = choose(prov.text, answer_forms(prov, ctx), pool, 3, ctx, st, prov.text)
+        out.append(Candidate(
+            "single_choice", stem, n, prov.name, options=shuffled_options([prov.text], ds, ctx.rng),
+            explanation=f"Passage {n} says: {quote(st)} {city.text} is {rel} {prov.text}.",
+            support=[city.text, prov.text], key_type="PROVINCE", rule="city.province", statement=st, pool=pool))
+
+    # R3: PERSON, TITLE / PERSON ... as (a) TITLE.
+    for person in st.mentions_of("PERSON"):
+        title = _first(st, "TITLE", person.end)
+        if title is None:
+            continue
+        between = text[person.end:title.start]
+        if any(p.start > person.end and p.start < title.start for p in st.mentions_of("PERSON")):
+            continue
+        attended = re.search(r"\b(?:took part|attended|was present|participated)\b.*\bas\s+(?:a|an|the)?\s*$", between)
+        if not (re.fullmatch(r",\s+", between) or attended):
+            continue
+        event = _event_in(ctx.analysis.passages.get(n, "")) if attended else ""
+        pool = [d for d in pool_for(title, ctx)]
+        ds = choose(title.text, answer_forms(title, ctx), pool, 3, ctx, None, title.text)
+        if attended:
+            stem = f"According to the text, in what capacity did {person.text} take part in the {event}?"
+            who = f"Who took part in the {event} as {title.text}?"
+        else:
+            stem = f"According to the text, which post did {person.text} hold?"
+            who = f"According to the text, who was {title.text}?"
+        out.append(Candidate(
+            "single_choice", stem, n, title.name, options=shuffled_options([title.text], ds, ctx.rng),
+            explanation=f"Passage {n} says: {quote(st)} {person.text} is named as {title.text}.",
+            support=[person.text, title.text], key_type="TITLE", rule="person.title", statement=st, pool=pool))
+        out.append(Candidate(
+            "short_answer", who, n, person.name, answer_forms(person, ctx),
+            explanation=f"Passage {n} says: {quote(st)} The answer is {person.text}.",
+            support=[person.text, title.text], key_type="PERSON", rule="title.person", statement=st))
+        role = f"took part in the {event} as" if attended else "was"
+        if ctx.want_true() or not ds:
+            said = f"According to the text, {person.text} {role} {title.text}."
+            out.append(Candidate(
+                "true_false", said, n, "true:" + norm(said),
+                options=[OptionRecord("True", True), OptionRecord("False", False)],
+                explanation=f"True. Passage {n} says: {quote(st)}", support=[person.text, title.text],
+                key_type="TITLE", rule="person.title.true", statement=st))
+        else:
+            said = f"According to the text, {person.text} {role} {ds[0]}."
+            out.append(Candidate(
+                "true_false", said, n, "false:" + norm(said),
+                options=[OptionRecord("True", False), OptionRecord("False", True)],
+                explanation=(f"False. Passage {n} says: {quote(st)} It names {person.text} as {title.text}, "
+                             f"not {ds[0]}."),
+                support=[person.text, title.text], key_type="TITLE", rule="person.title.false",
+                swapped=(title.text, ds[0]), statement=st))
+
+    # R3b: PERSON, who heads ORG.
+    for person in st.mentions_of("PERSON"):
+        org = _first(st, "ORG", person.end)
+        if org and re.fullmatch(r",\s+who\s+(?:heads|leads|directs)\s+(?:the\s+)?", text[person.end:org.start]):
+            pool = pool_for(org, ctx, lexicon_only=True)
+            ds = choose(org.text, answer_forms(org, ctx), pool, 3, ctx, st, org.text)
+            out.append(Candidate(
+                "single_choice", f"According to the text, which body does {person.text} head?", n, org.name,
+                options=shuffled_options([org.text], ds, ctx.rng),
+                explanation=f"Passage {n} says: {quote(st)} {person.text} heads the {org.text}.",
+                support=[person.text, org.text], key_type="ORG", rule="person.heads", statement=st, pool=pool))
+            out.append(Candidate(
+                "short_answer", f"According to the text, who heads the {org.text}?", n, person.name,
+                answer_forms(person, ctx),
+                explanation=f"Passage {n} says: {quote(st)} The answer is {person.text}.",
+                support=[person.text, org.text], key_type="PERSON", rule="heads.person", statement=st))
+
+    # R4: the previous/earlier EVENT ... held in CITY / in YEAR.
+    m = re.search(rf"\b(?P<mod>previous|last|earlier|preceding|first)\s+(?P<event>{EVENT_NOUNS})\b[^.]*?\bheld\b", text)
+    if m:
+        mod, event = "previous", m.group("event")
+        if event == "meeting":
+            event = _event_in(ctx.analysis.passages.get(n, ""))
+        city = _first(st, "CITY", m.start())
+        year = _first(st, "YEAR", m.start())
+        if city:
+            pool = pool_for(city, ctx)
+            ds = choose(city.text, answer_forms(city, ctx), pool, 3, ctx, st, city.text)
+            out.append(Candidate(
+                "single_choice", f"In which city was the {mod} {event} held?", n, city.name,
+                options=shuffled_options([city.text], ds, ctx.rng),
+                explanation=f"Passage {n} says: {quote(st)} The {mod} {event} was held in {city.text}.",
+                support=[city.text], key_type="CITY", rule="earlier.where", statement=st, pool=pool))
+        if year:
+            where = f" in {city.text}" if city else ""
+            pool = pool_for(year, ctx)
+            ds = choose(year.text, [year.text], pool, 3, ctx, st, year.text)
+            out.append(Candidate(
+                "short_answer", f"In which year was the {mod} {event}{where} held?", n, year.text, [year.text],
+                explanation=f"Passage {n} says: {quote(st)} It was held in {year.text}.",
+                support=[year.text], key_type="YEAR", rule="earlier.when", statement=st))
+            out.append(Candidate(
+                "single_choice", f"In which year was the {mod} {event}{where} held?", n, year.text,
+                options=shuffled_options([year.text], ds, ctx.rng),
+                explanation=f"Passage {n} says: {quote(st)} It was held in {year.text}.",
+                support=[year.text], key_type="YEAR", rule="earlier.when", statement=st, pool=pool))
+
+    # R5: REGION bears a primary responsibility for Xing THEME / primary responsibility of REGION in Xing THEME.
+    for region in st.mentions_of("REGION"):
+        theme = _first(st, "THEME", region.end)
+        if theme is None:
+            continue
+        between = text[region.end:theme.start]
+        g = re.fullmatch(r"\s+(?:bears|has|shoulders)\s+(?:a|the)\s+(?P<resp>(?:primary|major|special|"
+                         r"important)\s+responsibility)\s+for\s+(?P<ger>\w+ing)\s+", between)
+        if not g:
+            g = re.fullmatch(r"\s+in\s+(?P<ger>\w+ing)\s+", between)
+            h = re.search(r"(?P<resp>(?:primary|major|special|important)\s+responsibility)\s+of\s+$",
+                          text[:region.start])
+            if not (g and h):
+                continue
+            resp = h.group("resp")
+        else:
+            resp = g.group("resp")
+        ger = g.group("ger")
+        theme_phrase = re.sub(r"^China's\s+", "", theme.text)
+        out.append(Candidate(
+            "short_answer", f"According to the text, which region bears the {resp} for {ger} {theme_phrase}?",
+            n, region.name, answer_forms(region, ctx),
+            explanation=f"Passage {n} says: {quote(st)} The answer is {region.name}.",
+            support=[region.text, theme.text], key_type="REGION", rule="responsibility.who", statement=st))
+        pool = pool_for(theme, ctx)
+        ds = choose(theme_phrase, answer_forms(theme, ctx), pool, 3, ctx, st, theme.text)
+        region_text = re.sub(r"^the\s", "", region.text)
+        region_text = region.text if region_text == region.text else "the " + region_text
+        out.append(Candidate(
+            "single_choice", f"According to the text, what does {region_text} bear the {resp} for {ger}?",
+            n, theme.name, options=shuffled_options([theme_phrase], ds, ctx.rng),
+            explanation=f"Passage {n} says: {quote(st)} The answer is {theme_phrase}.",
+            support=[theme_phrase], key_type="THEME", rule="responsibility.what", statement=st, pool=pool))
+    return out
+
+
+# -- lists -------------------------------------------------------------------------------
+
+def _list_pool(lst: ItemList, st: Statement, ctx: Context) -> tuple[list[str], str]:
+    """Return (distractor pool, key type) for a list: same entity type, or policy measures."""
+    if lst.type:
+        groups = {(ctx.lexicon.lookup(i).group if ctx.lexicon.lookup(i) else "") for i in lst.items}
+        group = groups.pop() if len(groups) == 1 else None
+        if lst.type == "THEME" and not group:
+            return [], ""
+        pool = ctx.absent_entries(lst.type, group if lst.type == "THEME" else None)
+        ctx.rng.shuffle(pool)
+        return pool, lst.type
+    typed: dict[str, int] = {}
+    for item in lst.items:
+        entry = ctx.lexicon.lookup(item)
+        for m in st.mentions:
+            if norm(m.text) in norm(item) and m.type in {"STRENGTH", "PROCESS", "FIELD"}:
+                entry = ctx.lexicon.lookup(m.name)
+                break
+        if entry and entry.type in {"STRENGTH", "PROCESS", "FIELD"}:
+            typed[entry.type] = typed.get(entry.type, 0) + 1
+    if typed:
+        type_ = max(sorted(typed), key=lambda t: typed[t])
+        if typed[type_] * 2 >= len(lst.items):
+            pool = ctx.absent_entries(type_, None)
+            ctx.rng.shuffle(pool)
+            return pool, type_
+    if lst.form in {"the_of", "verb", "gerund"}:
+        pool = [m.render(lst.form) for m in ctx.lexicon.measures]
+        pool = [p for p in pool if not ctx.in_document(p)]
+        if lst.form == "gerund" and lst.items[0][:1].isupper():
+            pool = [sentence_case(p) for p in pool]
+        ctx.rng.shuffle(pool)
+        return pool, "MEASURE"
+    return [], ""
+
+
+def _list_stem(lst: ItemList, st: Statement) -> str | None:
+    """Return a question for a list from its trigger, or None when no template fits."""
+    s = st.subject.text if st.subject is not None else ""
+    low = st.text.lower()
+    if lst.trigger == "entities":
+        if lst.type == "PROVINCE" and "secretar" in low:
+            return ("According to the text, Party secretaries of which of the following provinces or "
+                    "regions reported on the revitalization work?")
+        return None
+    if lst.trigger == "need" and s:
+        return f"Which of the following did {s} {_base(lst.verb)} the need to do?"
+    if lst.trigger == "importance" and s:
+        extra = ""
+        shared = re.search(r"\s+of\s+(?P<obj>[^,]+)$", lst.items[-1])
+        if shared and all(len(i.split()) <= 2 for i in lst.items[:-1]):
+            lst.items[-1] = lst.items[-1][:shared.start()]
+            extra = f" for {shared.group('obj')}"
+            lst.extra = f" in {shared.group('obj')}"
+        if extra:
+            return f"Which of the following did {s} {_base(lst.verb)}{extra}?"
+        return f"Which of the following did {s} {_base(lst.verb)} the importance of?"
+    if lst.trigger == "verb" and s:
+        verb = lst.verb
+        if verb in {"named", "mentioned", "pointed to", "set out", "outlined"}:
+            if lst.pool_type == "STRENGTH":
+                return f"Which of the following did {s} {_base(verb)} as strengths of the region?"
+            return None
+        return f"Which of the following did {s} {_base(verb)}?"
+    if lst.trigger == "such_as":
+        return f"Which of the following does the text give as examples of {lst.head}?"
+    if lst.trigger == "colon":
+        pre = st.text[:lst.start].rstrip(": ")
+        m = re.match(r"^(?P<x>.+?)\s+(?:has|have|includes?|comprises?)\s+(?:\w+\s+)?(?P<noun>\w+s)$", pre)
+        if m:
+            x = m.group("x")
+            x = x[:1].lower() + x[1:] if x.split()[0] in {"The", "A", "An"} else x
+            lst.extra = f"{m.group('noun')} of {x}"
+            return f"According to the text, which of the following are {m.group('noun')} of {x}?"
+        return None
+    if lst.trigger == "subject":
+        return f"Which of the following {lst.verb} {lst.head}?"
+    return None
+
+
+_VERB_AS_WRITTEN = {"urged for": "urged", "advocated for": "advocated"}
+
+
+def _list_statement(lst: ItemList, st: Statement, item: str) -> str | None:
+    """Return a one-item statement of a list ("According to the text, S called for X."), or None."""
+    s = st.subject.text if st.subject is not None else ""
+    verb = _VERB_AS_WRITTEN.get(lst.verb, lst.verb)
+    if lst.trigger == "entities":
+        if lst.type == "PROVINCE" and "secretar" in st.text.lower():
+            return f"According to the text, the Party secretary of {item} reported on the revitalization work."
+        return None
+    if lst.trigger == "need" and s:
+        return f"According to the text, {s} {verb} the need to {item}."
+    if lst.trigger == "importance" and s:
+        return f"According to the text, {s} {verb} the importance of {item}{lst.extra}."
+    if lst.trigger == "verb" and s and verb not in {"named", "mentioned", "pointed to", "set out", "outlined"}:
+        return f"According to the text, {s} {verb} {item}."
+    if (lst.trigger == "verb" and s and lst.pool_type == "STRENGTH" and len(item.split()) <= 4
+            and item.split(" of ")[0].endswith("s")):
+        return f"According to the text, {s} {verb} {item} as one of the region's strengths."
+    if lst.trigger == "such_as":
+        if not item.split(" of ")[0].endswith("s") or len(item.split()) > 6:
+            return None    # "include solid industrial base" would lack its article
+        return f"According to the text, {lst.head} include {item}."
+    if lst.trigger == "colon" and lst.extra:
+        return f"According to the text, the {lst.extra} include {item}."
+    if lst.trigger == "subject":
+        head = re.sub(r"\bas\s+(?!the\b|one\b)", "as one of the ", lst.head, count=1)
+        return f"{sentence_case(item)} was {head}."
+    return None
+
+
+def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
+    """Return candidates built from the statement's lists (template stems, not copies).
+
+    Each list with a question template gives a multiple-response item (keys: the items;
+    distractors: same-type lexicon entries or policy measures absent from the document)
+    and a true/false statement about one item (true) or one distractor (false).
+    """
+    out = []
+    n = st.passage
+    for lst in st.lists:
+        pool, type_ = _list_pool(lst, st, ctx)
+        lst.pool_type = type_
+        stem = _list_stem(lst, st)
+        if stem is None:
+            continue
+        keys = unique(lst.items)
+        key_norms = {norm(k) for k in keys}
+        ds: list[str] = []
+        for cand in ctx.least_used(pool):
+            if len(ds) == 3:
+                break
+            if norm(cand) in key_norms | {norm(d) for d in ds}:
+                continue
+            if type_ in {"MEASURE", "PROVINCE", "STRENGTH", "FIELD", "PROCESS"} or same_form(keys[0], cand):
+                ds.append(cand)
+        ctx.use(ds)
+        out.append(Candidate(
+            "multiple_response", stem, n, "|".join(sorted(key_norms)),
+            options=shuffled_options(keys, ds, ctx.rng),
+            explanation=(f"Passage {n} says: {quote(st)} It names {join_names(keys)}; it does not "
+                         f"mention {join_names(ds, 'or')}."),
+            support=keys, key_type=type_, rule=f"list.{lst.trigger}", statement=st, pool=pool))
+        if ctx.want_true() or not ds:
+            start = ctx.rng.randrange(len(keys))
+            said, item = None, keys[start]
+            for item in keys[start:] + keys[:start]:
+                said = _list_statement(lst, st, item)
+                if said:
+                    break
+            if said:
+                out.append(Candidate(
+                    "true_false", said, n, "true:" + norm(said),
+                    options=[OptionRecord("True", True), OptionRecord("False", False)],
+                    explanation=f"True. Passage {n} says: {quote(st)}", support=[item], key_type=type_,
+                    rule=f"list.true.{lst.trigger}", statement=st))
+        else:
+            said, wrong = None, ds[0]
+            for wrong in ds:
+                said = _list_statement(lst, st, wrong)
+                if said:
+                    break
+            if said:
+                out.append(Candidate(
+                    "true_false", said, n, "false:" + norm(said),
+                    options=[OptionRecord("True", False), OptionRecord("False", True)],
+                    explanation=(f"False. Passage {n} says: {quote(st)} It names {join_names(keys)}, "
+                                 f"not {wrong}."),
+                    support=[keys[0]], key_type=type_, rule=f"list.false.{lst.trigger}",
+                    swapped=(keys[0], wrong), statement=st))
+    return out
+
+
+def list_gap_candidates(st: Statement, ctx: Context) -> list[Candidate]:
+    """Return multiple-response candidates that blank a whole entity list in the statement."""
+    out = []
+    if st.words > MAX_COPY_WORDS:
+        return out
+    for lst in st.lists:
+        if lst.trigger != "entities" or lst.type not in {"PROVINCE", "FIELD", "PROCESS", "CITY", "THEME"}:
+            continue
+        pool, type_ = _list_pool(lst, st, ctx)
+        keys = unique(lst.items)
+        ds = [p for p in pool if norm(p) not in {norm(k) for k in keys}][:3]
+        body = st.text[:lst.start] + GAP + st.text[lst.end:]
+        body = body.rstrip(".")
+        n = st.passage
+        plural = TYPE_PLURAL.get(lst.type, "items")
+        out.append(Candidate(
+            "multiple_response", f"Which of the following {plural} fill the gap in \"{body}\"?", n,
+            "|".join(sorted(norm(k) for k in keys)), options=shuffled_options(keys, ds, ctx.rng),
+            explanation=(f"Passage {n} says: {quote(st)} It names {join_names(keys)}; it does not "
+                         f"mention {join_names(ds, 'or')}."),
+            support=keys, key_type=type_, rule="list.gap", statement=st, pool=pool))
+    return out
+
+
+# -- copies ------------------------------------------------------------------------------
+
+def _focus(st: Statement, speaker: str = "") -> list[Mention]:
+    """Return the mentions of a statement that can be blanked, by type preference then position.
+
+    The main speaker is left out: "___ stressed ..." would nearly always be answered by the
+    speaker, and swapping the speaker for someone else makes a trivially false statement.
+    """
+    seen, out = set(), []
+    rank = {t: i for i, t in enumerate(COPY_TYPES)}
+    for m in sorted(st.mentions, key=lambda m: (rank.get(m.type, 99), m.start)):
+        if m.type not in rank or norm(m.text) in seen or (speaker and m.name == speaker):
+            continue
+        if occurrences(st.text, m.text) != 1:
+            continue
+        if m.type == "NUMBER" and not re.match(r"\s+[a-z]+s\b", st.text[m.end:]):
+            continue
+        if m.type == "PERSON" and m is st.subject and m.start > 0:
+            continue
+        seen.add(norm(m.text))
+        out.append(m)
+    return out
+
+
+def copy_candidates(st: Statement, ctx: Context) -> dict[str, list[Candidate]]:
+    """Return the copy candidates of a statement, by kind (cloze, single_choice, true_false)."""
+    out: dict[str, list[Candidate]] = {"cloze": [], "single_choice": [], "true_false": []}
+    if st.words > MAX_COPY_WORDS or not st.text.endswith("."):
+        return out
+    n = st.passage
+    text = st.text
+    for m in _focus(st, ctx.analysis.speaker):
+        stem = text[:m.start] + GAP + text[m.end:]
+        answers = answer_forms(m, ctx)
+        out["cloze"].append(Candidate(
+            "cloze", stem, n, m.name if m.type not in {"DATE", "NUMBER"} else m.text, answers,
+            explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.text}\".",
+            support=[m.text], key_type=m.type, rule=f"copy.cloze.{m.type.lower()}", statement=st))
+        if m.type in {"PERSON", "ORG"}:
+            continue
+        pool = pool_for(m, ctx)
+        ds = choose(m.text, answers, pool, 3, ctx, st, m.text)
+        out["single_choice"].append(Candidate(
+            "single_choice", stem, n, m.name if m.type not in {"DATE", "NUMBER"} else m.text,
+            options=shuffled_options([m.text], ds, ctx.rng),
+            explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.text}\".",
+            support=[m.text], key_type=m.type, rule=f"copy.choice.{m.type.lower()}", statement=st, pool=pool))
+    # true/false: one true statement, and false ones by swapping one entity
+    out["true_false"].append(Candidate(
+        "true_false", text, n, "true:" + norm(text), options=[OptionRecord("True", True), OptionRecord("False", False)],
+        explanation=f"True. Passage {n} says: {quote(st)}", support=[], rule="copy.true", statement=st))
+    rank = {t: i for i, t in enumerate(SWAP_TYPES)}
+    for m in sorted(_focus(st, ctx.analysis.speaker), key=lambda m: (rank.get(m.type, 99), m.start)):
+        if m.type not in rank or (m.type == "NUMBER" and st.lists):
+            continue    # "has four strands: A, B and C" would contradict itself
+        before = text[:m.start].split()[-1:]
+        pool = pool_for(m, ctx, lexicon_only=m.type in LEXICON_ONLY_SWAPS)
+        picked = choose(m.text, answer_forms(m, ctx), pool, 1, ctx, st, m.text)
+        if not picked:
+            continue
+        repl = picked[0]
+        if before and before[0].lower() in {"a", "an"} and (
+                (repl[:1].lower() in "aeiou") != (before[0].lower() == "an")):
+            continue
+        false_text = text[:m.start] + repl + text[m.end:]
+        out["true_false"].append(Candidate(
+            "true_false", sentence_case(false_text), n, "false:" + norm(false_text),
+            options=[OptionRecord("True", False), OptionRecord("False", True)],
+            explanation=(f"False. Passage {n} says: {quote(st)} It names {m.text}, not {repl}."),
+            support=[m.text], key_type=m.type, rule=f"copy.false.{m.type.lower()}", swapped=(m.text, repl),
+            statement=st))
+    return out

@@ -1,0 +1,345 @@
+"""Quality gates: named checks every candidate passes before it is kept, and the bank lint.
+
+Item gates (in the order applied; the first that fails rejects the candidate):
+
+``complete_stem``
+    Questions end with "?", cloze stems have exactly one blank, true/false statements are
+    complete sentences without a blank; no stem is shorter than four words.
+``no_unresolved_pronoun``
+    No pronoun or demonstrative whose referent is not in the stem (see :func:`unresolved_pronoun`).
+``key_supported``
+    Every key phrase occurs in the cited passage (a false statement: the phrase it replaced).
+``key_not_in_stem``
+    No key (or accepted answer) occurs in the stem.
+``enough_distractors``
+    Choice items have at least three distractors.
+``distractor_form``
+    Distractors are distinct from the key and each other after normalising, and of the key's
+    form (shape and comparable length, :func:`.build.same_form`).
+``false_statement_unsupported``
+    A false statement is not supported by any statement of the text.
+``bank_rules``
+    The item passes the bank-file rules (``studyapp.interchange.bankfile.item_problems``).
+
+Bank gates (against the items kept so far): ``duplicate_stem``, ``duplicate_passage_key``
+(one item per passage and key, across kinds), ``near_duplicate_stem``: token Jaccard of the
+stems' content words (blanks filled with the key) at least ``NEAR_DUPLICATE``, or a second
+item that reproduces the same statement of the text (a cloze and a true/false statement cut
+from one sentence are near duplicates whatever their blank).
+
+Bank lint (after selection, reported): the share of single-choice items whose key is the
+longest option (limit ``KEY_LONGEST_LIMIT``; the generator first tries to fix it by
+re-picking distractors), multiple-response items whose distractors are much shorter than
+the keys, and the near-duplicate pairs that were caught.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+
+from ..interchange.records import ItemRecord
+from .build import Candidate, Context, same_form
+from .text import GAP_RE, content_words, contains_phrase, jaccard, norm
+
+NEAR_DUPLICATE = 0.7
+KEY_LONGEST_LIMIT = 0.4
+
+_PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|these|those)\b",
+                       re.I)
+_ORDINAL_REF = re.compile(r"^(?:The\s+)?(?:first|second|third|former|latter|other|same|rest)\b", re.I)
+_PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers"}
+
+
+def unresolved_pronoun(c: Candidate) -> str | None:
+    """Return the first pronoun of the stem whose referent is not in the stem, or None.
+
+    Rules: "this/these/those" and a leading "The first/second/former..." always count as
+    unresolved (they point outside the sentence). "he/she/his/her..." are resolved when a
+    person is named (or asked for with "Who", or blanked) before them; "it/its" when a
+    thing is named before them (a non-person entity, a noun after an article, or the
+    blank); "they/them/their" when a plural noun comes before them.
+    """
+    stem = c.stem
+    quoted = re.search(r'"([^"]+)"', stem)
+    if quoted:            # a sentence quoted in a question: its pronouns must resolve inside it
+        stem = quoted.group(1)
+    if _ORDINAL_REF.match(stem):
+        return stem.split()[0 if not stem.startswith("The") else 1]
+    people: list[int] = []
+    if c.statement is not None:
+        for m in c.statement.mentions_of("PERSON"):
+            pos = stem.find(m.text)
+            if pos >= 0:
+                people.append(pos)
+    if stem.startswith("Who ") or (c.kind == "cloze" and c.key_type == "PERSON"):
+        people.append(0)
+    things = []
+    if c.statement is not None:
+        things = [stem.find(m.text) for m in c.statement.mentions if m.type != "PERSON" and m.text in stem]
+    things += [m.start() for m in re.finditer(r"\b(?:the|a|an)\s+[a-z]", stem)]
+    things += [m.start() for m in re.finditer(GAP_RE, stem)]
+    plurals = [m.start() for m in re.finditer(r"\b(?!(?:this|his|its|was|has|does|thus|is|us)\b)[a-z]{3,}s\b", stem)]
+    for m in _PRONOUNS.finditer(stem):
+        word = m.group(1).lower()
+        if word in {"this", "these", "those"}:
+            return word
+        if word in _PERSON_PRONOUNS:
+            if not any(p < m.start() for p in people):
+                return word
+        elif word in {"it", "its"}:
+            if not any(0 <= p < m.start() for p in things):
+                return word
+        elif not any(p < m.start() for p in plurals):
+            return word
+    return None
+
+
+def to_bank_mapping(item: ItemRecord) -> dict:
+    """Return ``item`` as a bank-file mapping (the shape ``item_problems`` checks)."""
+    data: dict = {"id": item.ext_id, "kind": item.kind, "stem": item.stem, "explanation": item.explanation,
+                  "status": item.status, "origin": item.origin}
+    if item.passage is not None:
+        data["passage"] = item.passage
+    if item.kind in {"single_choice", "multiple_response"}:
+        data["options"] = [{"text": o.text, "key": o.is_key} for o in item.options]
+    elif item.kind == "true_false":
+        data["key"] = any(o.is_key and o.text == "True" for o in item.options)
+    elif item.kind == "short_answer":
+        data["answers"] = list(item.answers[0]) if item.answers else []
+    elif item.kind == "cloze":
+        data["gaps"] = [list(g) for g in item.answers]
+    return data
+
+
+# -- item gates ------------------------------------------------------------------------------
+
+def gate_complete_stem(c: Candidate, ctx: Context) -> bool:
+    stem = c.stem.strip()
+    if len(stem.split()) < 4 or not stem[:1].isupper() and not stem.startswith("___"):
+        return False
+    blanks = len(GAP_RE.findall(stem))
+    if c.kind == "cloze":
+        return blanks == 1 and stem.endswith((".", "?", "!"))
+    if c.kind == "true_false":
+        return blanks == 0 and stem.endswith(".")
+    return stem.endswith("?") or (blanks == 1 and stem.endswith("."))
+
+
+def gate_no_unresolved_pronoun(c: Candidate, ctx: Context) -> bool:
+    return unresolved_pronoun(c) is None
+
+
+def gate_key_supported(c: Candidate, ctx: Context) -> bool:
+    passage = ctx.analysis.passages.get(c.passage, "")
+    if c.kind == "true_false" and c.swapped is None and not c.support:
+        # a true statement: its content words are the passage's (pronouns resolved aside)
+        words = content_words(c.stem)
+        have = content_words(passage)
+        if c.statement is not None:
+            for m in c.statement.mentions_of("PERSON"):
+                have |= content_words(m.text)
+        return bool(words) and words <= have
+    return all(contains_phrase(passage, s) for s in c.support) and bool(c.support)
+
+
+def gate_key_not_in_stem(c: Candidate, ctx: Context) -> bool:
+    if c.kind == "true_false":
+        return True
+    return not any(contains_phrase(c.stem, k) for k in c.keys if len(norm(k)) > 1)
+
+
+def gate_enough_distractors(c: Candidate, ctx: Context) -> bool:
+    if c.kind not in {"single_choice", "multiple_response"}:
+        return True
+    return len(c.distractors) >= 3
+
+
+def gate_distractor_form(c: Candidate, ctx: Context) -> bool:
+    if c.kind not in {"single_choice", "multiple_response"}:
+        return True
+    texts = [norm(o.text) for o in c.options]
+    if len(set(texts)) != len(texts):
+        return False
+    if c.kind == "single_choice":
+        key = c.keys[0]
+        return all(same_form(key, d) for d in c.distractors)
+    keys, ds = c.keys, c.distractors
+    mean_key = sum(len(k.split()) for k in keys) / len(keys)
+    mean_d = sum(len(d.split()) for d in ds) / len(ds)
+    return mean_d * 3 >= mean_key and mean_key * 3 >= mean_d
+
+
+def gate_false_statement_unsupported(c: Candidate, ctx: Context) -> bool:
+    if c.swapped is None or c.statement is None:
+        return True
+    return not ctx.supported(c.statement, *c.swapped)
+
+
+def gate_bank_rules(c: Candidate, ctx: Context) -> bool:
+    from ..interchange.bankfile import item_problems  # imported late: it pulls in the kinds registry
+    return not item_problems(to_bank_mapping(to_record(c)))
+
+
+ITEM_GATES: list[tuple[str, Callable[[Candidate, Context], bool]]] = [
+    ("complete_stem", gate_complete_stem),
+    ("no_unresolved_pronoun", gate_no_unresolved_pronoun),
+    ("key_supported", gate_key_supported),
+    ("key_not_in_stem", gate_key_not_in_stem),
+    ("enough_distractors", gate_enough_distractors),
+    ("distractor_form", gate_distractor_form),
+    ("false_statement_unsupported", gate_false_statement_unsupported),
+    ("bank_rules", gate_bank_rules),
+]
+BANK_GATES = ("duplicate_stem", "duplicate_passage_key", "near_duplicate_stem")
+GATE_NAMES = tuple(name for name, _ in ITEM_GATES) + BANK_GATES
+
+
+def ext_id(passage: int, kind: str, key: str) -> str:
+    """Return the stable id of an item: "gen-" + 12 hex digits of sha1(passage|kind|key)."""
+    digest = hashlib.sha1(f"{passage}|{kind}|{norm(key)}".encode()).hexdigest()
+    return f"gen-{digest[:12]}"
+
+
+def to_record(c: Candidate) -> ItemRecord:
+    """Return the :class:`ItemRecord` of a candidate (status draft, origin generated)."""
+    answers = [list(c.answers)] if c.kind in {"cloze", "short_answer"} else []
+    options = list(c.options) if c.kind in {"single_choice", "multiple_response", "true_false"} else []
+    return ItemRecord(ext_id=ext_id(c.passage, c.kind, c.key), kind=c.kind, stem=c.stem,
+                      explanation=c.explanation, options=options, answers=answers, passage=c.passage,
+                      status="draft", origin="generated")
+
+
+# -- bank gates ----------------------------------------------------------------------------
+
+class Bank:
+    """The items kept so far, with indexes for the duplicate gates.
+
+    Near-duplicate search uses prefix filtering: with tokens ordered by document frequency
+    (rare first), two sets with Jaccard >= t share a token among the first
+    ``len - ceil(t * len) + 1`` tokens of each, so only items sharing a prefix token are
+    compared. Cost grows with the number of items, not its square.
+    """
+
+    def __init__(self, frequency: dict[str, int], threshold: float = NEAR_DUPLICATE):
+        self.frequency = frequency
+        self.threshold = threshold
+        self.items: list[Candidate] = []
+        self.tokens: list[set[str]] = []
+        self.stems: set[str] = set()
+        self.pairs: set[tuple[int, str]] = set()
+        self.index: dict[str, list[int]] = {}
+        self.near_pairs: list[tuple[str, str]] = []
+        self.copied: dict[int, str] = {}
+        self.keys: set[str] = set()
+
+    def novelty(self, c: Candidate) -> int:
+        """Return how many of the candidate's keys no kept item has as a key (true/false: 1)."""
+        if c.kind == "true_false":
+            return 1
+        return sum(1 for k in c.keys[:1] if norm(k) not in self.keys) if c.kind != "multiple_response" \
+            else sum(1 for k in c.keys if norm(k) not in self.keys)
+
+    def _prefix(self, tokens: set[str]) -> list[str]:
+        ordered = sorted(tokens, key=lambda t: (self.frequency.get(t, 0), t))
+        size = len(ordered) - math.ceil(self.threshold * len(ordered)) + 1
+        return ordered[:max(1, size)]
+
+    @staticmethod
+    def stem_tokens(c: Candidate) -> set[str]:
+        """Return the content words of a stem with its blank filled by the key.
+
+        Filling the blank makes two items cut from the same sentence (a cloze on one phrase,
+        a true/false statement, a choice item with a blank elsewhere) look as alike as they
+        are to a learner who sees both.
+        """
+        keys = c.keys
+        filler = " ".join(keys) if c.kind == "multiple_response" else (keys[0] if keys else "")
+        return content_words(GAP_RE.sub(lambda _: f" {filler} ", c.stem))
+
+    def check(self, c: Candidate) -> str | None:
+        """Return the name of the bank gate ``c`` fails, or None."""
+        if norm(c.stem) in self.stems:
+            return "duplicate_stem"
+        if (c.passage, norm(c.key)) in self.pairs:
+            return "duplicate_passage_key"
+        if is_copy(c) and c.statement is not None and c.statement.order in self.copied:
+            self.near_pairs.append((self.copied[c.statement.order], c.stem))
+            return "near_duplicate_stem"
+        tokens = self.stem_tokens(c)
+        if tokens:
+            seen: set[int] = set()
+            for tok in self._prefix(tokens):
+                for i in self.index.get(tok, ()):
+                    if i in seen:
+                        continue
+                    seen.add(i)
+                    if jaccard(tokens, self.tokens[i]) >= self.threshold:
+                        self.near_pairs.append((self.items[i].stem, c.stem))
+                        return "near_duplicate_stem"
+        return None
+
+    def add(self, c: Candidate) -> None:
+        """Keep ``c``."""
+        i = len(self.items)
+        tokens = self.stem_tokens(c)
+        self.items.append(c)
+        self.tokens.append(tokens)
+        self.stems.add(norm(c.stem))
+        self.pairs.add((c.passage, norm(c.key)))
+        if is_copy(c) and c.statement is not None:
+            self.copied[c.statement.order] = c.stem
+        if c.kind != "true_false":
+            self.keys.update(norm(k) for k in c.keys)
+        for tok in self._prefix(tokens) if tokens else ():
+            self.index.setdefault(tok, []).append(i)
+
+
+def is_copy(c: Candidate) -> bool:
+    """Return True for items whose stem reproduces a statement of the text (one per statement)."""
+    return c.rule.startswith("copy.") or c.rule == "list.gap"
+
+
+def key_is_longest(c: Candidate) -> bool:
+    """Return True if the key is strictly the longest option of a single-choice item."""
+    key = c.keys[0]
+    return all(len(key) > len(d) for d in c.distractors)
+
+
+def lint(items: list[Candidate], ctx: Context) -> tuple[float, list[str]]:
+    """Lint the kept items as a bank; re-pick distractors to keep the key-longest share low.
+
+    Returns:
+        ``(share of single-choice items whose key is the longest option, messages)``.
+    """
+    messages: list[str] = []
+    choice = [c for c in items if c.kind == "single_choice"]
+    longest = [c for c in choice if key_is_longest(c)]
+    limit = int(KEY_LONGEST_LIMIT * len(choice))
+    for c in longest:
+        if sum(key_is_longest(x) for x in choice) <= limit:
+            break
+        key = c.keys[0]
+        longer = [p for p in c.pool if len(p) >= len(key) and norm(p) not in {norm(o.text) for o in c.options}
+                  and same_form(key, p)
+                  and not (c.statement is not None and ctx.supported(c.statement, key, p))]
+        if longer:
+            ds = c.distractors
+            # replace the shortest distractor
+            shortest = min(range(len(ds)), key=lambda i: (len(ds[i]), i))
+            for o in c.options:
+                if not o.is_key and o.text == ds[shortest]:
+                    o.text = longer[0]
+                    break
+    share = (sum(key_is_longest(c) for c in choice) / len(choice)) if choice else 0.0
+    if share > KEY_LONGEST_LIMIT:
+        messages.append(f"key_longest: the key is the longest option in {share:.0%} of single-choice "
+                        f"items (limit {KEY_LONGEST_LIMIT:.0%})")
+    for c in items:
+        if c.kind == "multiple_response":
+            mean_key = sum(len(k) for k in c.keys) / len(c.keys)
+            mean_d = sum(len(d) for d in c.distractors) / max(1, len(c.distractors))
+            if mean_d * 2 < mean_key:
+                messages.append(f"distractor_length: distractors much shorter than keys in: {c.stem}")
+    return share, messages

@@ -1,0 +1,453 @@
+"""Tests of the question generator (studyapp.generation): pure functions, no app or database."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from studyapp.generation import (MAX_SOURCE_BYTES, GenerationInputError, generate, load_lexicon,
+                                 read_source, segment, to_bank_mapping)
+from studyapp.generation.build import Candidate, Context, OptionRecord, date_forms, same_form
+from studyapp.generation.extract import analyse, resolve, split_clauses
+from studyapp.generation.gates import ITEM_GATES, Bank, ext_id, unresolved_pronoun
+from studyapp.generation.lexicon import gerund, parse_lexicon
+from studyapp.generation.nlp import get_pipeline
+from studyapp.interchange.bankfile import ID_PATTERN, item_problems
+from studyapp.interchange.sourcetext import parse_source
+from studyapp.scoring import normalise_answer
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = ROOT / "questions" / "sources" / "harbin-symposium-2023.md"
+KEY_FACTS = ROOT / "questions" / "key_facts.yaml"
+KINDS = {"cloze", "single_choice", "true_false", "short_answer", "multiple_response"}
+
+SEED_LIKE = """ date 2023-09-09 Leader Presides over Symposium on the Northeast
+
+On September 7th, President Xi Jinping hosted a symposium in Harbin, Heilongjiang Province to discuss the comprehensive revitalization of Northeast China in the new era. During the symposium, he delivered a significant speech.
+
+The symposium was attended by Cai Qi, Director of the General Office of the CPC Central Committee, and Ding Xuexiang, Vice Premier of the State Council. Several officials, including provincial party secretaries from Liaoning, Jilin, Heilongjiang, and Inner Mongolia, reported on the progress of revitalization efforts in their respective regions.
+
+In his speech, President Xi highlighted the achievements made since the previous symposium held in Shenyang in 2018. He emphasized the unique advantages of the region, such as its rich resources, solid industrial foundation, and strategic significance in areas such as energy and national defense.
+
+President Xi urged for the consolidation of existing stocks, the expansion of industrial chains, and the increase of added value. He also underscored the importance of central-local cooperation and encouraged the healthy development of the private economy.
+
+President Xi stressed the primary responsibility of Northeast China in ensuring national food security. He advocated for the modernization of agriculture and rural areas, the improvement of comprehensive food production capabilities, and the development of a modern environment suitable for farming.
+"""
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def study():
+    """The generator's output on the project's study text (run once per module)."""
+    return generate(STUDY.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def seedlike():
+    """The generator's output on a news-report text in the style of the original article."""
+    return generate(SEED_LIKE, seed=0)
+
+
+@pytest.fixture(scope="module")
+def ctx(lexicon):
+    """A builder context over the study text, for testing gates on crafted candidates."""
+    import random
+    doc = segment(STUDY.read_text(encoding="utf-8"))
+    analysis = analyse(doc.passages, get_pipeline(lexicon), lexicon)
+    return Context(analysis, lexicon, random.Random(0), " ".join(p.text for p in doc.passages))
+
+
+# -- reading files -------------------------------------------------------------------------
+
+def test_read_source_plain_text_and_markdown_are_returned_as_they_are():
+    """A .txt or .md upload comes back as its UTF-8 text (a BOM is dropped)."""
+    assert read_source(b"\xef\xbb\xbfOne line.\n", "a.txt") == "One line.\n"
+    assert read_source("# Title\n\nPara ü.\n".encode(), "notes.MD") == "# Title\n\nPara ü.\n"
+
+
+def test_read_source_html_keeps_visible_text_only():
+    """HTML markup is stripped with a parser: scripts and styles vanish, blocks become
+    paragraphs, headings become '#' lines, entities are decoded."""
+    html = (b"<html><head><title>T</title><style>p{color:red}</style></head><body>"
+            b"<h1>Big &amp; bold</h1><script>alert('x')</script>"
+            b"<p>First <b>para</b>graph.</p><div>Second<br>line &lt;3</div></body></html>")
+    text = read_source(html, "page.html")
+    assert "alert" not in text and "color" not in text and "<" not in text.replace("<3", "")
+    assert text.split("\n\n") == ["# Big & bold", "First paragraph.", "Second", "line <3\n"]
+    assert read_source(b"<p>Hi there</p>", "x.htm") == "Hi there\n"
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"abc", "a.pdf", "not a supported file type"),
+    (b"a" * (MAX_SOURCE_BYTES + 1), "big.txt", "the limit is 2 MB"),
+    (b"PK\x03\x04\x00\x00binary", "x.txt", "looks binary"),
+    ("caf\u00e9".encode("latin-1"), "x.txt", "not UTF-8"),
+    (b"", "x.txt", "empty"),
+    (b"  \n\t \n", "x.md", "empty"),
+    (b"<html><script>only()</script></html>", "x.html", "empty"),
+])
+def test_read_source_rejects_bad_input_with_a_clear_message(data, name, message):
+    """Unknown types, oversize, binary, non-UTF-8 and empty files raise GenerationInputError."""
+    with pytest.raises(GenerationInputError, match=message):
+        read_source(data, name)
+
+
+def test_generate_rejects_empty_text_and_text_without_usable_sentences():
+    """Whitespace-only text and text with only headings or very short sentences are refused."""
+    with pytest.raises(GenerationInputError, match="empty"):
+        generate("   \n ")
+    with pytest.raises(GenerationInputError, match="no paragraph"):
+        generate("# Only a heading\n\n## And another\n")
+    with pytest.raises(GenerationInputError, match="no usable sentence"):
+        generate("Yes.\n\nNo way.\n")
+
+
+# -- segmentation --------------------------------------------------------------------------
+
+def test_study_text_passages_are_those_of_parse_source():
+    """With front matter, passage numbers, texts and headings equal parse_source's."""
+    text = STUDY.read_text(encoding="utf-8")
+    ours, theirs = segment(text), parse_source(text)
+    assert [(p.number, p.text, p.heading) for p in ours.passages] == \
+        [(p.number, p.text, p.heading) for p in theirs.passages]
+    assert (ours.slug, ours.title) == (theirs.slug, theirs.title)
+    assert len(ours.passages) == 16
+
+
+def test_headings_title_lines_and_date_lines_are_not_passages():
+    """Markdown headings, short title-like lines and 'date ...' lines are headings, not passages."""
+    text = ("date 2023-09-09 Xi Presides over Symposium\n\nFirst paragraph is here. It has two sentences.\n\n"
+            "# Section\n\nA Short Title Line\n\nSecond paragraph, with a comma.\n")
+    doc = segment(text)
+    assert [p.text for p in doc.passages] == ["First paragraph is here. It has two sentences.",
+                                             "Second paragraph, with a comma."]
+    assert doc.title == "Xi Presides over Symposium"
+    assert doc.passages[0].heading == "Xi Presides over Symposium"
+    assert doc.passages[1].heading == "A Short Title Line"
+    assert doc.slug == "xi-presides-over-symposium"
+
+
+def test_items_never_ask_about_the_date_line(seedlike):
+    """The date line (2023-09-09) is no passage, so no item cites or quotes it."""
+    assert seedlike.document.passages[0].text.startswith("On September 7th")
+    assert not any("2023-09-09" in i.stem or "2023-09-09" in i.explanation for i in seedlike.items)
+
+
+def test_clauses_are_split_at_coordinated_reporting_verbs():
+    """'S v1 X and v2 Y' becomes two statements with the same subject; ';' splits too."""
+    assert split_clauses("Xi also underscored the importance of cooperation and encouraged the private economy.",
+                         "Xi") == ["Xi also underscored the importance of cooperation.",
+                                   "Xi encouraged the private economy."]
+    assert split_clauses("The first is to innovate in industry; the second is to build a system.", None) == \
+        ["The first is to innovate in industry.", "The second is to build a system."]
+
+
+# -- pronouns ------------------------------------------------------------------------------
+
+def test_subject_pronouns_become_the_speaker():
+    """'He ...', '..., he ...' and 'His ...' are replaced by the current speaker."""
+    assert resolve("He stressed the need to act.", "President Xi")[0] == "President Xi stressed the need to act."
+    assert resolve("During the symposium, he delivered a speech.", "Xi")[0] == \
+        "During the symposium, Xi delivered a speech."
+    assert resolve("His central point was clear.", "Xi")[0] == "Xi's central point was clear."
+    assert resolve("Cai Qi said he agreed.", "Xi", ("Cai Qi",))[0] == "Cai Qi said he agreed."
+    assert resolve("That earlier meeting was held in 2018.", "Xi")[0] == "The earlier meeting was held in 2018."
+
+
+def test_generated_stems_show_the_speaker_not_he(seedlike):
+    """The seed-style text's 'he delivered a significant speech' is asked as 'President Xi Jinping delivered'."""
+    stems = [i.stem for i in seedlike.items]
+    assert not any(re.match(r"(He|She|His|Her)\b", s) for s in stems)
+    statements = [s for s in stems if "delivered a significant speech" in s]
+    assert all("President Xi Jinping delivered" in s for s in statements)
+
+
+def test_unresolved_pronouns_are_detected():
+    """A pronoun pointing outside the stem is caught; one with its referent in the stem is not."""
+    def cand(stem, kind="true_false"):
+        return Candidate(kind, stem, 1, "k")
+    assert unresolved_pronoun(cand("To meet it, Xi backed modernization.")) == "it"
+    assert unresolved_pronoun(cand("He stressed the need to act.")) == "he"
+    assert unresolved_pronoun(cand("The role that these enterprises play is important.")) == "these"
+    assert unresolved_pronoun(cand("The first is to use technological progress.")) == "first"
+    assert unresolved_pronoun(cand("Officials reported on the areas they are responsible for.")) is None
+    assert unresolved_pronoun(cand("Xi gave encouragement to the private economy, saying it should grow.")) is None
+    assert unresolved_pronoun(cand("Who expressed his confidence in the region?", "short_answer")) is None
+
+
+# -- items -----------------------------------------------------------------------------------
+
+def _check_structure(items, passages):
+    for item in items:
+        assert item.status == "draft" and item.origin == "generated"
+        assert 1 <= item.passage <= passages
+        assert re.match(ID_PATTERN, item.ext_id)
+        assert item.explanation.startswith(("Passage ", "True. Passage ", "False. Passage "))
+        assert f"assage {item.passage} says" in item.explanation
+        if item.kind == "cloze":
+            assert item.stem.count("___") == 1 and len(item.answers) == 1 and item.answers[0]
+        elif item.kind == "short_answer":
+            assert item.stem.endswith("?") and len(item.answers) == 1 and item.answers[0]
+        elif item.kind == "single_choice":
+            assert len(item.options) == 4 and sum(o.is_key for o in item.options) == 1
+        elif item.kind == "multiple_response":
+            assert len(item.options) >= 5 and sum(not o.is_key for o in item.options) == 3
+        elif item.kind == "true_false":
+            assert [o.text for o in item.options] == ["True", "False"]
+            assert sum(o.is_key for o in item.options) == 1 and item.stem.endswith(".")
+        assert item_problems(to_bank_mapping(item)) == []
+
+
+def test_study_text_gives_at_least_40_valid_items_of_all_five_kinds(study):
+    """On the study text: >= 40 drafts, every kind present, each passing the bank-file rules."""
+    assert len(study.items) >= 40
+    assert {i.kind for i in study.items} == KINDS
+    _check_structure(study.items, len(study.document.passages))
+    assert len({i.ext_id for i in study.items}) == len(study.items)
+    assert len({normalise_answer(i.stem) for i in study.items}) == len(study.items)
+
+
+def test_seed_style_text_gives_every_kind(seedlike):
+    """A short news report gives items of all five kinds with valid structure."""
+    assert {i.kind for i in seedlike.items} == KINDS
+    _check_structure(seedlike.items, len(seedlike.document.passages))
+
+
+def test_expected_questions_on_the_study_text(study):
+    """Relation templates ask who chaired, where, when, and in what capacity people attended."""
+    by_stem = {i.stem: i for i in study.items}
+    who = by_stem["Who chaired the symposium in Harbin on 7 September 2023?"]
+    assert "Xi Jinping" in who.answers[0] and "President Xi" in who.answers[0]
+    when = by_stem["On what date did Chinese President Xi Jinping chair the symposium in Harbin?"]
+    assert {"7 September 2023", "September 7"} <= set(when.answers[0])
+    capacity = by_stem["According to the text, in what capacity did Ding Xuexiang take part in the symposium?"]
+    assert [o.text for o in capacity.options if o.is_key] == ["Vice Premier of the State Council"]
+    provinces = [i for i in study.items if i.kind == "multiple_response" and "Party secretaries" in i.stem][0]
+    assert sorted(o.text for o in provinces.options if o.is_key) == ["Heilongjiang", "Inner Mongolia", "Jilin",
+                                                                      "Liaoning"]
+
+
+def test_true_false_statements_are_true_or_false_per_text(study):
+    """True and false statements both occur; a false one names, where the quoted sentence has
+    its key, something that sentence does not say."""
+    tf = [i for i in study.items if i.kind == "true_false"]
+    assert any(o.is_key and o.text == "True" for i in tf for o in i.options)
+    assert any(o.is_key and o.text == "False" for i in tf for o in i.options)
+    for item in tf:
+        if item.options[1].is_key:      # false: the explanation names what was swapped
+            m = re.search(r'"(.+)" It names (.+), not (.+)\.$', item.explanation)
+            assert m and m.group(3) in item.stem
+            passage = study.document.passages[item.passage - 1].text
+            assert normalise_answer(item.stem.removeprefix("According to the text, ")) not in \
+                normalise_answer(passage)
+            if not item.stem.startswith("According to the text"):   # a copied sentence, one phrase swapped
+                assert m.group(3).lower() not in m.group(1).lower()
+
+
+def test_distractors_have_the_type_of_the_key(study, lexicon):
+    """City keys get cities, province keys provinces, years years, titles titles."""
+    def type_of(text):
+        entry = lexicon.lookup(text)
+        return entry.type if entry else ("YEAR" if re.fullmatch(r"\d{4}", text) else None)
+    checked = 0
+    for item in study.items:
+        if item.kind != "single_choice":
+            continue
+        key = next(o.text for o in item.options if o.is_key)
+        kind = type_of(key)
+        if kind in {"CITY", "PROVINCE", "YEAR", "TITLE", "ORG", "REGION"}:
+            for o in item.options:
+                assert type_of(o.text) == kind, (item.stem, o.text)
+            checked += 1
+        norms = [normalise_answer(o.text) for o in item.options]
+        assert len(set(norms)) == len(norms)
+    assert checked >= 5
+
+
+def test_distractors_are_never_correct_according_to_the_text(study):
+    """No distractor of a choice item is an answer the cited passage gives to the same relation."""
+    item = next(i for i in study.items if i.stem == "According to the text, Harbin is the capital of which province?")
+    assert [o.text for o in item.options if o.is_key] == ["Heilongjiang"]
+    mr = next(i for i in study.items if "Party secretaries" in i.stem)
+    passage = study.document.passages[mr.passage - 1].text
+    assert all(o.text not in passage for o in mr.options if not o.is_key)
+
+
+def test_key_facts_are_covered(study):
+    """At least 80% of the hand-annotated key facts are the key of some item."""
+    facts = yaml.safe_load(KEY_FACTS.read_text(encoding="utf-8"))["facts"]
+    keys = set()
+    for item in study.items:
+        if item.kind != "true_false":
+            keys.update(normalise_answer(o.text) for o in item.options if o.is_key)
+        for gap in item.answers:
+            keys.update(normalise_answer(a) for a in gap)
+    covered = [f for f in facts if any(normalise_answer(a) in keys for a in f["answers"])]
+    assert len(facts) >= 40
+    assert len(covered) / len(facts) >= 0.8, [f["fact"] for f in facts if f not in covered]
+
+
+def test_report_counts_every_candidate(study):
+    """Per kind: generated = rejected by the gates + kept; the printed report names the gates."""
+    report = study.report
+    for kind in KINDS:
+        rejected = sum(report.rejected.get(kind, {}).values())
+        assert report.generated[kind] == rejected + report.kept[kind]
+    text = report.format()
+    assert "generated" in text and "kept" in text and "near_duplicate_stem" in text
+    assert report.key_longest_share <= 0.4
+
+
+def test_max_items_keeps_a_balanced_subset(study):
+    """max_items keeps at most that many, from every kind, each one also in the full run."""
+    result = generate(STUDY.read_text(encoding="utf-8"), max_items=10)
+    assert len(result.items) == 10
+    assert {i.kind for i in result.items} == KINDS
+    assert {i.ext_id for i in result.items} <= {i.ext_id for i in study.items}
+
+
+# -- determinism and identity -----------------------------------------------------------------
+
+def test_same_text_and_seed_give_the_same_items(study):
+    """Generating again with the same seed gives identical items (ids, stems, options, order)."""
+    again = generate(STUDY.read_text(encoding="utf-8"))
+    assert [asdict(i) for i in again.items] == [asdict(i) for i in study.items]
+
+
+def test_other_seeds_may_change_choices_but_not_identities(study):
+    """Another seed can pick other distractors or orders; an item's id stays tied to its
+    passage, kind and key, so regenerating adds no duplicate."""
+    text = STUDY.read_text(encoding="utf-8")
+    others = [generate(text, seed=s) for s in (1, 2)]
+    assert any([asdict(i) for i in o.items] != [asdict(i) for i in study.items] for o in others)
+    base = {i.ext_id: i for i in study.items}
+    shared = [i for o in others for i in o.items if i.ext_id in base]
+    assert len(shared) >= 0.7 * len(study.items)
+    for item in shared:
+        assert (item.passage, item.kind) == (base[item.ext_id].passage, base[item.ext_id].kind)
+
+
+def test_ext_id_depends_only_on_passage_kind_and_normalised_key():
+    """The id is 'gen-' + 12 hex digits, the same for keys differing in case or spacing."""
+    a = ext_id(3, "cloze", "Harbin")
+    assert re.fullmatch(r"gen-[0-9a-f]{12}", a)
+    assert ext_id(3, "cloze", "  harbin ") == a
+    assert ext_id(4, "cloze", "Harbin") != a and ext_id(3, "short_answer", "Harbin") != a
+
+
+# -- gates -----------------------------------------------------------------------------------
+
+GATES = dict(ITEM_GATES)
+
+
+def _sc(stem, key, distractors, passage=1):
+    options = [OptionRecord(key, True)] + [OptionRecord(d, False) for d in distractors]
+    return Candidate("single_choice", stem, passage, key, options=options, support=[key],
+                     explanation="Passage 1 says so.")
+
+
+def test_gate_complete_stem(ctx):
+    """Questions end with '?', cloze stems have exactly one blank, statements end with '.'."""
+    ok = _sc("In which city was the symposium held?", "Harbin", ["Shenyang", "Dalian", "Changchun"])
+    assert GATES["complete_stem"](ok, ctx)
+    assert not GATES["complete_stem"](_sc("In which city was the symposium held", "Harbin", []), ctx)
+    two = Candidate("cloze", "The ___ was held in ___.", 1, "x", answers=["x"])
+    assert not GATES["complete_stem"](two, ctx)
+    assert GATES["complete_stem"](Candidate("cloze", "The symposium was held in ___.", 1, "x", ["x"]), ctx)
+    assert not GATES["complete_stem"](Candidate("true_false", "The symposium was held in ___.", 1, "x"), ctx)
+
+
+def test_gate_no_unresolved_pronoun(ctx):
+    """A stem with 'He' at its start is rejected."""
+    assert not GATES["no_unresolved_pronoun"](Candidate("true_false", "He urged reform of the SOEs.", 1, "k"), ctx)
+
+
+def test_gate_key_supported(ctx):
+    """The key must occur in the cited passage: Harbin is in passage 1, not in passage 5."""
+    assert GATES["key_supported"](_sc("Where?", "Harbin", [], passage=1), ctx)
+    assert not GATES["key_supported"](_sc("Where?", "Harbin", [], passage=5), ctx)
+    made_up = Candidate("true_false", "Xi closed a steel plant in Dalian yesterday.", 1, "true:x")
+    assert not GATES["key_supported"](made_up, ctx)
+
+
+def test_gate_key_not_in_stem(ctx):
+    """A cloze whose answer is visible elsewhere in the stem is rejected."""
+    bad = Candidate("cloze", "Harbin hosted the meeting in ___.", 1, "Harbin", answers=["Harbin"])
+    assert not GATES["key_not_in_stem"](bad, ctx)
+
+
+def test_gate_enough_distractors(ctx):
+    """Single choice needs three distractors."""
+    assert not GATES["enough_distractors"](_sc("Where?", "Harbin", ["Shenyang", "Dalian"]), ctx)
+    assert GATES["enough_distractors"](_sc("Where?", "Harbin", ["Shenyang", "Dalian", "Hohhot"]), ctx)
+
+
+def test_gate_distractor_form(ctx):
+    """Distractors of another form, or equal to another option after normalising, are rejected."""
+    assert not GATES["distractor_form"](_sc("Where?", "Harbin", ["Shenyang", "Dalian", "2018"]), ctx)
+    assert not GATES["distractor_form"](_sc("Where?", "Harbin", ["Shenyang", "shenyang ", "Dalian"]), ctx)
+    assert not GATES["distractor_form"](_sc("Where?", "Harbin", ["Shenyang", "Dalian", "the city of ice"]), ctx)
+    assert GATES["distractor_form"](_sc("Where?", "Harbin", ["Shenyang", "Dalian", "Hohhot"]), ctx)
+    assert same_form("2018", "2016") and not same_form("2018", "Harbin")
+
+
+def test_gate_false_statement_unsupported(ctx):
+    """A 'false' statement the text also supports is rejected."""
+    st = next(s for s in ctx.analysis.statements if s.text.startswith("The earlier meeting was held in 2018"))
+    made = Candidate("true_false", st.text.replace("Shenyang", "Harbin"), st.passage, "false:x",
+                     swapped=("Shenyang", "Harbin"), statement=st)
+    assert GATES["false_statement_unsupported"](made, ctx)
+    st1 = next(s for s in ctx.analysis.statements if "chaired a symposium in Harbin" in s.text)
+    same = Candidate("true_false", st1.text, st1.passage, "false:y", swapped=("Harbin", "Heilongjiang"), statement=st1)
+    assert not GATES["false_statement_unsupported"](same, ctx)
+
+
+def test_gate_bank_rules(ctx):
+    """An item the bank-file rules refuse (a cloze gap without an answer) is rejected."""
+    bad = Candidate("cloze", "The symposium was held in ___.", 1, "Harbin", answers=["  "],
+                    explanation="Passage 1 says so.")
+    assert not GATES["bank_rules"](bad, ctx)
+
+
+def test_bank_gates_catch_duplicates_and_near_duplicates():
+    """Same stem, same (passage, key), or a reworded stem are refused by the bank."""
+    bank = Bank({})
+    first = Candidate("short_answer", "Who chaired the symposium in Harbin in September 2023?", 1,
+                      "Xi Jinping", ["Xi Jinping"])
+    assert bank.check(first) is None
+    bank.add(first)
+    assert bank.check(Candidate("short_answer", first.stem, 2, "Other", ["Other"])) == "duplicate_stem"
+    assert bank.check(Candidate("short_answer", "Who spoke first?", 1, "xi  jinping", ["Xi"])) == \
+        "duplicate_passage_key"
+    near = Candidate("short_answer", "In September 2023, who chaired the symposium in Harbin?", 3, "Xi", ["Xi"])
+    assert bank.check(near) == "near_duplicate_stem"
+    other = Candidate("short_answer", "Which province is Harbin the capital of?", 3, "Heilongjiang", ["Heilongjiang"])
+    assert bank.check(other) is None
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+def test_date_forms_and_gerunds():
+    """Dates are accepted in the usual spellings; gerunds follow English spelling."""
+    assert {"September 7th", "7 September", "September 7"} <= set(date_forms("September 7th"))
+    assert "7 September 2023" in date_forms("September 7, 2023")
+    assert [gerund(v) for v in ("cut", "open", "relocate", "expand", "tie")] == \
+        ["cutting", "opening", "relocating", "expanding", "tying"]
+
+
+def test_lexicon_file_is_well_formed_and_bad_ones_are_refused(lexicon):
+    """The shipped lexicon has the Northeast's provinces and people with their types."""
+    assert lexicon.lookup("heilongjiang").type == "PROVINCE"
+    assert lexicon.lookup("President Xi").name == "Xi Jinping"
+    assert {e.name for e in lexicon.of_type("PROVINCE")} >= {"Liaoning", "Jilin", "Heilongjiang", "Inner Mongolia"}
+    with pytest.raises(ValueError, match="entities"):
+        parse_lexicon({"persons": []})
+    with pytest.raises(ValueError, match="without a name"):
+        parse_lexicon({"entities": {"CITY": [{"aliases": ["x"]}]}})
