@@ -185,7 +185,7 @@ class ItemView(SecureModelView):
         options = sorted((o for o in model.options if o not in deleted), key=lambda o: o.position or 0)
         answers = [a for a in model.accepted_answers if a not in deleted]
         if not is_created:
-            self._check_used_item(model, options)
+            self._check_used_item(model, options, answers)
         data = {"id": model.ext_id or "", "kind": model.kind, "stem": model.stem or "",
                 "explanation": model.explanation or "-", "status": model.status, "origin": model.origin}
         kind = get_kind(model.kind)
@@ -227,21 +227,24 @@ class ItemView(SecureModelView):
                    for o in touched)
 
     @staticmethod
-    def _check_used_item(model: Question, options: list[Option]) -> None:
-        """Refuse a change of kind, options or keys of an item that is in attempts."""
+    def _check_used_item(model: Question, options: list[Option], answers: list[AcceptedAnswer]) -> None:
+        """Refuse a change of kind, options, keys or accepted answers of an item that is in attempts."""
         with db.session.no_autoflush:
             if not db.session.scalar(select(func.count()).select_from(AttemptItem)
                                      .where(AttemptItem.item_id == model.id)):
                 return
             kind = db.session.scalar(select(Question.kind).where(Question.id == model.id))
-            before = sorted(db.session.execute(
-                select(Option.text, Option.is_key).where(Option.item_id == model.id)).all())
-        after = sorted((o.text, bool(o.is_key)) for o in options)
-        if kind != model.kind or [tuple(r) for r in before] != after:
+            options_before = sorted(tuple(r) for r in db.session.execute(
+                select(Option.text, Option.is_key).where(Option.item_id == model.id)))
+            answers_before = sorted(tuple(r) for r in db.session.execute(
+                select(AcceptedAnswer.gap, AcceptedAnswer.text).where(AcceptedAnswer.item_id == model.id)))
+        options_after = sorted((o.text, bool(o.is_key)) for o in options)
+        answers_after = sorted((a.gap or 0, a.text) for a in answers)
+        if (kind, options_before, answers_before) != (model.kind, options_after, answers_after):
             raise ValidationError(
-                "Learners have answered this item, so its kind, options and keys cannot change "
-                "(that would rewrite their results). Set its status to retired and add a new item instead; "
-                "the stem, explanation, passage and accepted answers may still be edited.")
+                "Learners have answered this item, so its kind, options, keys and accepted answers "
+                "cannot change (that would rewrite their results). Set its status to retired and add "
+                "a new item instead; the stem, explanation and passage may still be edited.")
 
 
 def _refuse_if_cited(passage_ids: list[int]) -> None:
@@ -249,7 +252,7 @@ def _refuse_if_cited(passage_ids: list[int]) -> None:
     cited = db.session.scalar(select(func.count()).select_from(Question).where(Question.passage_id.in_(passage_ids)))
     if cited:
         raise ValidationError(
-            f"Not deleted: {cited} item(s) cite this passage as the support of their key. "
+            f"Not deleted: {cited} item(s) cite the passage(s) as the support of their key. "
             "Point those items at another passage first, or edit the passage's text instead.")
 
 

@@ -515,7 +515,7 @@ def test_cited_passage_cannot_be_deleted(client, csrf, login_as, bank, db):
     db.session.rollback()
     assert db.session.get(Passage, cited_id) is not None
     page = client.get(response.location).get_data(as_text=True)
-    assert "cite this passage" in page
+    assert "cite the passage(s)" in page
     spare = Passage(document_id=bank.document.id, number=99, text="Spare passage.")
     db.session.add(spare)
     db.session.commit()

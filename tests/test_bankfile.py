@@ -171,3 +171,18 @@ def test_used_item_may_be_reworded_and_reordered(db, tmp_path, make_bank, make_u
     assert item.stem == "Choose the right one."
     assert [(o.text, o.id) for o in item.options] == [("Wrong A", ids["Wrong A"]), ("Right", ids["Right"]),
                                                        ("Wrong B", ids["Wrong B"])]
+
+
+def test_used_text_item_keeps_its_accepted_answers(db, tmp_path, make_bank, make_user):
+    """Once a short-answer item is in attempts, its accepted answers cannot change either."""
+    from studyapp.attempting import start_attempt
+
+    bank = make_bank(TINY_ITEMS)
+    start_attempt(make_user(), bank, 5)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(path.read_text().replace('answers: ["Harbin", "Haerbin"]', 'answers: ["Harbin", "Ha-erbin"]'))
+    with pytest.raises(StoreError, match="t-short is in learners' attempts"):
+        store_bank(read_bank_file(path))
+    db.session.expire_all()
+    item = db.session.scalar(select(Question).where(Question.ext_id == "t-short"))
+    assert [a.text for a in item.accepted_answers] == ["Harbin", "Haerbin"]

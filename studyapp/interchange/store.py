@@ -3,7 +3,7 @@
 Loading is idempotent: loading the same records twice changes nothing, and a
 changed item is updated in place (its row id, and so its attempts and
 statistics, are kept). An item that learners have met in attempts may change its
-wording, explanation, passage and status, but not its kind, options or keys.
+wording, explanation, passage and status, but not its kind, options, keys or accepted answers.
 """
 from __future__ import annotations
 
@@ -104,12 +104,14 @@ def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: 
             change, which would rewrite what past results show.
     """
     wanted = [(o.text, o.is_key) for o in rec.options]
+    answers = [(gap, text) for gap, texts in enumerate(rec.answers) for text in texts]
     if used and (item.kind != rec.kind
-                 or sorted((o.text, o.is_key) for o in item.options) != sorted(wanted)):
+                 or sorted((o.text, o.is_key) for o in item.options) != sorted(wanted)
+                 or sorted((a.gap, a.text) for a in item.accepted_answers) != sorted(answers)):
         raise StoreError(
-            f"item {rec.ext_id} is in learners' attempts, so its kind, options and keys cannot "
-            "change (that would rewrite their results); retire it and add the new version "
-            "under a new id (nothing was written)"
+            f"item {rec.ext_id} is in learners' attempts, so its kind, options, keys and accepted "
+            "answers cannot change (that would rewrite their results); retire it and add the new "
+            "version under a new id (nothing was written)"
         )
     item.kind, item.stem, item.explanation = rec.kind, rec.stem, rec.explanation
     item.status, item.origin = rec.status, rec.origin
@@ -121,7 +123,6 @@ def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: 
         option.is_key, option.position = is_key, position
         options.append(option)
     item.options = options  # options no longer listed are deleted (delete-orphan)
-    answers = [(gap, text) for gap, texts in enumerate(rec.answers) for text in texts]
     if [(a.gap, a.text) for a in item.accepted_answers] != answers:
         item.accepted_answers = [AcceptedAnswer(gap=g, text=t) for g, t in answers]
 
