@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
@@ -101,6 +102,21 @@ class SecureModelView(StaffOnly, ModelView):
         """Return the row with primary key ``id``, or None for an id that cannot exist."""
         ident = parse_db_id(id)
         return None if ident is None else super().get_one(str(ident))
+
+    @action("delete", "Delete", "Are you sure you want to delete the selected records?")
+    def action_delete(self, ids) -> None:
+        """Bulk delete: ids are turned into integers first (PostgreSQL will not compare an
+        integer key with the text Flask-Admin sends); ids that cannot exist are dropped."""
+        super().action_delete([i for i in (parse_db_id(x) for x in ids) if i is not None])
+
+    def _get_list_extra_args(self):
+        """Clamp ?page= and ?page_size= so that odd values list the first page, not an error."""
+        view_args = super()._get_list_extra_args()
+        if not 0 <= (view_args.page or 0) <= 100_000:
+            view_args.page = 0
+        if not 0 <= (view_args.page_size or 0) <= 500:
+            view_args.page_size = 0
+        return view_args
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, IntegrityError):
