@@ -4,6 +4,7 @@
   PostgreSQL ``integer`` (2**31 - 1) give 404 instead of a database error.
 - ``reject_nul`` refuses requests whose path, query or form contains a NUL character,
   which PostgreSQL text columns cannot store (400 instead of a database error).
+- ``security_headers`` forbids framing and content sniffing on every response.
 """
 from __future__ import annotations
 
@@ -44,7 +45,17 @@ def reject_nul() -> None:
         abort(400, description="Text may not contain NUL (\\0) characters.")
 
 
+def security_headers(response):
+    """``after_request`` hook: forbid framing (clickjacking) and content-type sniffing."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def install(app: Flask) -> None:
-    """Register the converter (before any route is added) and the NUL check."""
+    """Register the converter (before any route is added), the NUL check and the headers."""
     app.url_map.converters["int"] = DbIntConverter
     app.before_request(reject_nul)
+    app.after_request(security_headers)

@@ -161,6 +161,8 @@ class SingleChoice(Kind):
 
     def read(self, form, item, shown):
         chosen = form.choice.data
+        if len(form.choice.raw_data or []) > 1:
+            raise InvalidResponse("Choose only one answer.")
         if form.choice.errors or (chosen is not None and chosen not in shown):
             raise InvalidResponse(NOT_AN_OPTION)
         return ResponseData(choice_ids=[] if chosen is None else [shown[chosen]])

@@ -47,16 +47,18 @@ class MarkResult:
 def normalise_answer(text: str) -> str:
     """Return the form in which typed answers are compared.
 
-    Unicode NFKC normalisation (so full-width and half-width forms agree), case
-    folding, surrounding space removed and inner runs of white space collapsed
-    to one space.
+    Unicode NFKC normalisation (so full-width and half-width forms agree),
+    invisible format characters removed (zero-width spaces, joiners, direction marks:
+    category Cf), case folding, surrounding space removed and inner runs of white
+    space collapsed to one space.
 
     Args:
         text: the typed answer or an accepted answer.
     Returns:
         The normalised string (may be empty).
     """
-    text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").casefold()
     return _SPACES.sub(" ", text).strip()
 
 

@@ -400,7 +400,33 @@ def test_register_trims_email_and_refuses_invisible_names(client, csrf, db):
             "confirm": "long enough pw", "csrf_token": csrf(client)}
     response = client.post("/auth/register", data=data)
     assert response.status_code == 400
-    assert "visible character" in response.get_data(as_text=True)
+    assert "This field is required." in response.get_data(as_text=True)  # nothing visible is left
     data["display_name"] = "Visible"
     assert client.post("/auth/register", data=data).status_code == 302
     assert db.session.scalar(select(User.email)) == "spaced@example.org"
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u2800", "\u034f", "\ufe0f", "\u200b \u200d", "\u115f\u1160"])
+def test_blank_looking_names_are_refused(client, csrf, db, name):
+    """Names that show as blank (fillers, braille blank, joiners, variation selectors) are refused."""
+    response = client.post("/auth/register", data={
+        "email": "blank@example.org", "display_name": name, "password": "long enough pw",
+        "confirm": "long enough pw", "csrf_token": csrf(client)})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_invisible_characters_are_dropped_from_names(client, csrf, db):
+    """Direction overrides and zero-width characters inside a name are removed before it is stored."""
+    client.post("/auth/register", data={
+        "email": "al@example.org", "display_name": "\u200bAl\u202eice", "password": "long enough pw",
+        "confirm": "long enough pw", "csrf_token": csrf(client)})
+    assert db.session.scalar(select(User.display_name)) == "Alice"
+
+
+def test_security_headers(client):
+    """Pages may not be framed by other sites, and content types are not sniffed."""
+    response = client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

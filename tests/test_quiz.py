@@ -363,3 +363,15 @@ def test_question_numbers_save_and_jump(client, csrf, login_as, make_bank, db):
     response = answer(client, csrf, attempt_id, 1, goto="4", **key_answer(first))
     assert response.location.endswith(f"/attempts/{attempt_id}/q/4")
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_two_choices_on_a_single_choice_item_are_refused(client, csrf, login_as, make_bank, db):
+    """Sending two values for a one-answer question gives 400 and records nothing."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf)
+    single = next(ai for ai in attempt_items(db, attempt_id) if ai.item.ext_id == "t-single")
+    response = answer(client, csrf, attempt_id, single.position,
+                      choice=[shown_id(single, "Right"), shown_id(single, "Wrong A")])
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0

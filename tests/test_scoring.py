@@ -45,3 +45,9 @@ def test_text_marks_per_gap():
     assert mark_text(["None"], [["None"]]).mark == 1.0
     assert mark_text(["False"], [["True"]]).mark == 0.0
     assert not mark_text(["  "], [["Harbin"]]).answered
+
+
+def test_invisible_characters_do_not_count():
+    """A pasted answer with a zero-width space or direction mark matches the key."""
+    assert mark_text(["Xi Jinping\u200b"], [["Xi Jinping"]]).mark == 1.0
+    assert normalise_answer("\u200eHarbin") == "harbin"

@@ -7,15 +7,25 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 
+# Characters that are letters to Unicode but show as blank space.
+BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def clean_name(value):
+    """Drop invisible format characters (zero-width spaces, direction overrides...) and trim."""
+    if not isinstance(value, str):
+        return value
+    return "".join(c for c in value if unicodedata.category(c) != "Cf").strip()
+
+
 def _visible_name(form, field):
-    """Refuse names made only of spaces and invisible characters (e.g. zero-width space)."""
-    visible = [c for c in field.data or "" if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs")]
-    if not visible:
-        raise ValidationError("Use at least one visible character.")
+    """Refuse names without a visible letter or digit (blank-looking Unicode included)."""
+    if not any(unicodedata.category(c)[0] in "LN" and c not in BLANK_LETTERS for c in field.data or ""):
+        raise ValidationError("Use at least one visible letter or digit.")
 
 
 def _password_length(form, field):
@@ -35,7 +45,7 @@ class RegisterForm(FlaskForm):
 
     email = EmailField("Email", filters=[_strip],
                        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    display_name = StringField("Display name", filters=[_strip],
+    display_name = StringField("Display name", filters=[clean_name],
                                validators=[DataRequired(), Length(min=1, max=80), _visible_name])
     password = PasswordField("Password", validators=[DataRequired(), _password_length])
     confirm = PasswordField("Repeat password",

@@ -82,6 +82,8 @@ def question(attempt_id: int, position: int):
     """One item of an in-progress attempt; POST saves the response and moves on."""
     attempt = _own_attempt(attempt_id)
     if attempt.is_submitted:
+        if request.method == "POST":
+            flash("This attempt was already submitted, so that answer was not recorded.", "warning")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
     items = load_attempt_items(attempt)
     if not 1 <= position <= len(items):
