@@ -1,11 +1,14 @@
 """Flask-Admin views (CRUD), all behind the instructor role; users and roles for admins only."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
+from flask_admin.model import typefmt
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -95,6 +98,12 @@ class SecureModelView(StaffOnly, ModelView):
     """Base view: Flask-WTF forms (CSRF checked with the app's token), friendly integrity errors."""
 
     form_base_class = AdminForm
+    column_type_formatters = {
+        **typefmt.BASE_FORMATTERS,
+        datetime: lambda view, value, name: value.strftime("%Y-%m-%d %H:%M"),
+    }
+    column_labels = {"is_key": "Key", "ext_id": "Item id", "options": "Options", "accepted_answers": "Accepted answers",
+                     "created_at": "Created", "updated_at": "Updated"}
     page_size = 50
     can_view_details = True
 
