@@ -12,7 +12,9 @@ from studyapp.generation import (MAX_SOURCE_BYTES, GenerationInputError, generat
                                  read_source, segment, to_bank_mapping)
 from studyapp.generation.build import Candidate, Context, OptionRecord, date_forms, same_form
 from studyapp.generation.extract import analyse, resolve, split_clauses
-from studyapp.generation.gates import ITEM_GATES, Bank, ext_id, unresolved_pronoun
+from studyapp.generation import topic_phrases
+from studyapp.generation.gates import ITEM_GATES, MAX_COPIED_RUN, Bank, ext_id, longest_copied_run, \
+    unresolved_pronoun
 from studyapp.generation.lexicon import gerund, parse_lexicon
 from studyapp.generation.nlp import get_pipeline
 from studyapp.interchange.bankfile import ID_PATTERN, item_problems
@@ -221,11 +223,14 @@ def test_seed_style_text_gives_every_kind(seedlike):
 
 
 def test_expected_questions_on_the_study_text(study):
-    """Relation templates ask who chaired, where, when, and in what capacity people attended."""
+    """Relation templates ask where, when, and in what capacity people attended; not who chaired
+    (Xi, named in most passages, is the text's topic: no cloze or short-answer key), and
+    neither the where nor the when stem shows the other's key."""
     by_stem = {i.stem: i for i in study.items}
-    who = by_stem["Who chaired the symposium in Harbin on 7 September 2023?"]
-    assert "Xi Jinping" in who.answers[0] and "President Xi" in who.answers[0]
-    when = by_stem["On what date did Chinese President Xi Jinping chair the symposium in Harbin?"]
+    assert not any(i.kind in {"cloze", "short_answer"} and "Xi Jinping" in i.answers[0] for i in study.items)
+    where = by_stem["In which city did Chinese President Xi Jinping chair the symposium?"]
+    assert [o.text for o in where.options if o.is_key] == ["Harbin"]
+    when = by_stem["On what date did Chinese President Xi Jinping chair the symposium?"]
     assert {"7 September 2023", "September 7"} <= set(when.answers[0])
     capacity = by_stem["According to the text, in what capacity did Ding Xuexiang take part in the symposium?"]
     assert [o.text for o in capacity.options if o.is_key] == ["Vice Premier of the State Council"]
@@ -430,6 +435,142 @@ def test_bank_gates_catch_duplicates_and_near_duplicates():
     assert bank.check(near) == "near_duplicate_stem"
     other = Candidate("short_answer", "Which province is Harbin the capital of?", 3, "Heilongjiang", ["Heilongjiang"])
     assert bank.check(other) is None
+
+
+@pytest.fixture(scope="module")
+def topic_ctx(lexicon):
+    """A builder context over the study text that knows the text's topic phrases."""
+    import random
+    doc = segment(STUDY.read_text(encoding="utf-8"))
+    analysis = analyse(doc.passages, get_pipeline(lexicon), lexicon)
+    ctx = Context(analysis, lexicon, random.Random(0), " ".join(p.text for p in doc.passages))
+    ctx.topic = topic_phrases(doc, analysis, lexicon)
+    return ctx
+
+
+def test_topic_phrases_are_the_title_and_what_most_passages_name(topic_ctx):
+    """Northeast China (in the title) and Xi Jinping (in 13 of 16 passages) are the topic; Cai Qi is not."""
+    assert {"northeast china", "the northeast", "xi jinping", "xi"} <= topic_ctx.topic
+    assert "cai qi" not in topic_ctx.topic and "shenyang" not in topic_ctx.topic
+
+
+def test_gate_topic_key(topic_ctx):
+    """A cloze, short answer or gapped single choice whose key is a topic phrase is rejected; a
+    single-choice question is not."""
+    gate = GATES["topic_key"]
+    assert not gate(Candidate("short_answer", "Who chaired the symposium?", 1, "Xi Jinping",
+                              ["Xi Jinping", "Xi"]), topic_ctx)
+    assert not gate(Candidate("cloze", "Xi stressed the role of ___ in food security.", 15, "Northeast China",
+                              ["Northeast China", "the Northeast"]), topic_ctx)
+    assert gate(Candidate("short_answer", "In which year was the previous symposium held?", 5, "2018",
+                          ["2018"]), topic_ctx)
+    regions = ["the Pearl River Delta", "Central China", "the Yangtze River Delta"]
+    assert gate(_sc("Which region?", "Northeast China", regions), topic_ctx)
+    assert not gate(_sc("Xi urged ___ to develop clean energy.", "Northeast China", regions), topic_ctx)
+
+
+def test_gate_copied_sentence(ctx):
+    """A true/false statement or gapped stem may copy at most MAX_COPIED_RUN words in a row."""
+    whole = ctx.analysis.passages[1].split(". ")[0] + "."
+    assert longest_copied_run(whole, ctx.analysis.passages[1]) > MAX_COPIED_RUN
+    assert not GATES["copied_sentence"](Candidate("true_false", whole, 1, "true:x"), ctx)
+    clause = "Chinese President Xi Jinping chaired a symposium in Harbin."
+    assert GATES["copied_sentence"](Candidate("true_false", clause, 1, "true:y"), ctx)
+    gapped = whole.replace("Harbin", "___")
+    assert longest_copied_run(gapped, ctx.analysis.passages[1]) <= MAX_COPIED_RUN
+    assert GATES["copied_sentence"](Candidate("cloze", gapped, 1, "Harbin", ["Harbin"]), ctx)
+    assert GATES["copied_sentence"](_sc("In which city was the symposium held?", "Harbin", []), ctx)
+
+
+def test_true_statements_are_clauses_without_connectives(study, seedlike):
+    """Generated statements and gapped stems copy at most MAX_COPIED_RUN words of their passage,
+    and drop "also" / "Furthermore"."""
+    for result in (study, seedlike):
+        passages = {p.number: p.text for p in result.document.passages}
+        for item in result.items:
+            if item.kind in {"true_false", "cloze"} or "___" in item.stem:
+                assert longest_copied_run(item.stem, passages[item.passage]) <= MAX_COPIED_RUN, item.stem
+            if item.kind == "true_false":
+                assert not re.search(r"\balso\b|^Furthermore", item.stem), item.stem
+
+
+def test_gate_absolute_distractor(ctx, lexicon):
+    """No distractor carries "all", "never", "completely", "only"; nor do the lexicon's measures."""
+    gate = GATES["absolute_distractor"]
+    mr = Candidate("multiple_response", "Which of the following did Xi call for?", 12, "k",
+                   options=[OptionRecord("the development of clean energy", True),
+                            OptionRecord("the deepening of SOE reform", True),
+                            OptionRecord("the privatization of all state-owned farms", False),
+                            OptionRecord("the cutting of agricultural subsidies", False),
+                            OptionRecord("the raising of taxes on private firms", False)])
+    assert not gate(mr, ctx)
+    mr.options[2] = OptionRecord("the privatization of state-owned farms", False)
+    assert gate(mr, ctx)
+    false = Candidate("true_false", "Xi called for completely new industries.", 11, "false:x",
+                      swapped=("future industries", "completely new industries"))
+    assert not gate(false, ctx)
+    assert not [m for m in lexicon.measures if re.search(r"\b(all|never|completely|only)\b", m.render("verb"))]
+
+
+def test_gate_lint_distractor_length(ctx):
+    """A multiple-response item whose keys are much longer than its distractors is dropped."""
+    def mr(keys, distractors):
+        return Candidate("multiple_response", "Which of the following did Xi name?", 6, "k",
+                         options=[OptionRecord(k, True) for k in keys] + [OptionRecord(d, False) for d in distractors])
+    long_keys = ["abundant resources", "solid industrial base",
+                 "the strategic weight the region carries in fields such as energy and national defense"]
+    assert not GATES["lint_distractor_length"](mr(long_keys, ["mild climate", "low labour costs", "seaports"]), ctx)
+    assert GATES["lint_distractor_length"](mr(long_keys[:2], ["mild climate", "low labour costs",
+                                                              "booming tourism sector"]), ctx)
+
+
+def test_bank_gate_reused_distractor():
+    """An invented distractor of two or more words is used once per bank; real names may recur."""
+    bank = Bank({}, in_document=lambda phrase: False)
+    first = _sc("Xi urged the Northeast to develop ___.", "clean energy",
+                ["imported natural gas", "offshore oil", "coal power"], passage=12)
+    assert bank.check(first) is None
+    bank.add(first)
+    again = _sc("Which energy source did Xi back?", "wind power", ["imported natural gas", "tidal power", "peat"],
+                passage=13)
+    assert bank.check(again) == "reused_distractor"
+    false = Candidate("true_false", "Xi urged the Northeast to develop offshore oil.", 12, "false:x",
+                      swapped=("clean energy", "offshore oil"))
+    assert bank.check(false) == "reused_distractor"
+    names = _sc("Where was it held?", "Harbin", ["Shenyang", "Dalian", "Changchun"], passage=1)
+    bank.add(names)
+    other = _sc("Which city hosted the 2018 meeting?", "Shenyang", ["Harbin", "Dalian", "Changchun"], passage=5)
+    assert bank.check(other) is None
+
+
+def test_bank_gate_gives_away_other_item():
+    """A short answer and a single choice on one passage asking one relation both ways round:
+    the second is refused; on another passage, or one-way only, both stay."""
+    bank = Bank({})
+    post = _sc("According to the text, which post did Cai Qi hold?",
+               "Director of the General Office of the CPC Central Committee",
+               ["Vice Premier of the State Council", "Minister of Finance", "Governor of the People's Bank of China"],
+               passage=2)
+    bank.add(post)
+    who = Candidate("short_answer", "According to the text, who was Director of the General Office of the "
+                    "CPC Central Committee?", 2, "Cai Qi", ["Cai Qi"])
+    assert bank.check(who) == "gives_away_other_item"
+    who.passage = 3
+    assert bank.check(who) is None
+    when = Candidate("short_answer", "On what date did Cai Qi attend?", 2, "7 September", ["7 September"])
+    assert bank.check(when) is None
+
+
+def test_cloze_never_blanks_the_topic_or_a_slogan_tail(study, seedlike, lexicon):
+    """No cloze key is a topic phrase, and no blank follows "the importance of" / "the need to"."""
+    for result in (study, seedlike):
+        analysis = analyse(result.document.passages, get_pipeline(lexicon), lexicon)
+        topic = topic_phrases(result.document, analysis, lexicon)
+        assert "xi jinping" in topic
+        for item in result.items:
+            if item.kind == "cloze":
+                assert not re.search(r"\b(?:importance|need)\s+(?:of|to)\s+(?:the\s+)?___", item.stem), item.stem
+                assert not {normalise_answer(a) for a in item.answers[0]} & topic, item.stem
 
 
 # -- small helpers ----------------------------------------------------------------------------

@@ -28,13 +28,13 @@ from ..interchange.records import DocumentRecord, ItemRecord
 from .build import KINDS, Candidate, Context, copy_candidates, list_candidates, list_gap_candidates, \
     template_candidates
 from .extract import analyse
-from .gates import BANK_GATES, ITEM_GATES, Bank, ext_id, lint, to_bank_mapping, to_record
+from .gates import BANK_GATES, ITEM_GATES, Bank, ext_id, lint, repick_reused, to_bank_mapping, to_record
 from .lexicon import Lexicon, load_lexicon
 from .nlp import get_pipeline
 from .report import GenerationReport
 from .segment import split_passages
 from .source import MAX_SOURCE_BYTES, GenerationInputError, read_source
-from .text import SMART_QUOTES
+from .text import SMART_QUOTES, contains_phrase, norm
 
 __all__ = ["MAX_SOURCE_BYTES", "GenerationInputError", "GenerationReport", "GenerationResult", "Lexicon",
            "generate", "load_lexicon", "read_source", "segment", "ext_id", "to_bank_mapping"]
@@ -114,7 +114,8 @@ def generate(text: str, *, title: str = "", slug: str = "", seed: int = 0, max_i
     for words in analysis.content:
         for w in words:
             frequency[w] = frequency.get(w, 0) + 1
-    bank = Bank(frequency)
+    ctx.topic = topic_phrases(document, analysis, lexicon)
+    bank = Bank(frequency, in_document=ctx.in_document, topic=ctx.topic)
     report = GenerationReport(gates=[name for name, _ in ITEM_GATES] + list(BANK_GATES))
     kept_count = {k: 0 for k in KINDS}
 
@@ -124,6 +125,7 @@ def generate(text: str, *, title: str = "", slug: str = "", seed: int = 0, max_i
             if not gate(c, ctx):
                 report.count_rejected(c.kind, name)
                 return False
+        repick_reused(c, bank, ctx)
         failed = bank.check(c)
         if failed:
             report.count_rejected(c.kind, failed)
@@ -148,7 +150,8 @@ def generate(text: str, *, title: str = "", slug: str = "", seed: int = 0, max_i
         rotation = {k: (i + index) % len(copy_order) for i, k in enumerate(copy_order)}
         kind_rank = {k: r for r, k in enumerate(sorted(copy_order, key=lambda k: (kept_count[k], rotation[k])))}
         ordered = [c for k in copy_order for c in copies[k]]
-        ordered.sort(key=lambda c: (-bank.novelty(c), kind_rank[c.kind]))
+        # (a topic phrase as key is never new: nearly every stem gives it away)
+        ordered.sort(key=lambda c: (-(0 if ctx.is_topic(c.key) else bank.novelty(c)), kind_rank[c.kind]))
         for c in ordered:
             consider(c)
 
@@ -162,6 +165,33 @@ def generate(text: str, *, title: str = "", slug: str = "", seed: int = 0, max_i
                   words=sum(len(p.text.split()) for p in document.passages),
                   seconds=time.perf_counter() - started)
     return GenerationResult(document, items, report)
+
+
+def topic_phrases(document: DocumentRecord, analysis, lexicon: Lexicon) -> set[str]:
+    """Return the normalised forms of the document's topic phrases: entities (not dates or
+    numbers) named in the title, or in at least half of the passages (of four or more).
+
+    A topic phrase as the key of a cloze or short-answer item makes a trivial item: nearly
+    every stem, and the title, name it.
+    """
+    where: dict[tuple[str, str], set[int]] = {}
+    surfaces: dict[tuple[str, str], set[str]] = {}
+    for st in analysis.statements:
+        for m in st.mentions:
+            if m.type in {"DATE", "YEAR", "NUMBER"}:
+                continue
+            where.setdefault((m.type, m.name), set()).add(st.passage)
+            surfaces.setdefault((m.type, m.name), set()).add(m.text)
+    many = len(document.passages)
+    topic: set[str] = set()
+    for (type_, name), passages in where.items():
+        entry = lexicon.lookup(name)
+        forms = {name} | surfaces[(type_, name)] | (set(entry.forms) if entry else set())
+        in_title = any(contains_phrase(document.title, f) for f in forms if len(norm(f)) > 3)
+        if in_title or (many >= 4 and len(passages) * 2 >= many):
+            topic |= {norm(f) for f in forms}
+    topic |= {re.sub(r"^the ", "", f) for f in topic}
+    return topic
 
 
 def _balanced(items: list[Candidate], limit: int) -> list[Candidate]:

@@ -116,6 +116,13 @@ class Context:
         self._absent: dict[tuple[str, str | None], list[str]] = {}
         self.truth_kept = {True: 0, False: 0}
         self.used: dict[str, int] = {}
+        self.topic: set[str] = set()
+        """Normalised forms of the document's topic phrases (named in the title, or in at least
+        half of the passages): never the key of a cloze or short-answer item."""
+
+    def is_topic(self, phrase: str) -> bool:
+        """Return True if ``phrase`` is one of the document's topic phrases."""
+        return norm(phrase) in self.topic
 
     def least_used(self, pool: list[str]) -> list[str]:
         """Return ``pool`` with distractors used less often so far first (stable)."""
@@ -419,8 +426,7 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             if city and not re.match(r"\s*in\s+$", text[m.end():city.start]):
                 city = None
             date = _first(st, "DATE")
-            where = f" in {city.text}" if city else ""
-            when = f" on {date.text}" if date else ""
+            where = when = ""     # "in Harbin" / "on 7 September" would give the where/when items away
             person = answer_forms(subj, ctx)
             out.append(Candidate(
                 "short_answer", f"Who {verb} the {event}{where}{when}?", n, subj.name, person,
@@ -545,7 +551,7 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                 explanation=f"Passage {n} says: {quote(st)} The {mod} {event} was held in {city.text}.",
                 support=[city.text], key_type="CITY", rule="earlier.where", statement=st, pool=pool))
         if year:
-            where = f" in {city.text}" if city else ""
+            where = ""            # "the previous symposium in Shenyang" gives the city away
             pool = pool_for(year, ctx)
             ds = choose(year.text, [year.text], pool, 3, ctx, st, year.text)
             out.append(Candidate(
@@ -724,6 +730,11 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             continue
         keys = unique(lst.items)
         key_norms = {norm(k) for k in keys}
+        if len(keys) >= 3:
+            longest = max(keys, key=len)
+            rest = [k for k in keys if k is not longest]
+            if len(longest) > 2 * max(len(k) for k in rest):
+                keys = rest     # a key twice as long as the others stands out: leave it unoffered
         ds: list[str] = []
         for cand in ctx.least_used(pool):
             if len(ds) == 3:
@@ -780,8 +791,14 @@ def list_gap_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         pool, type_ = _list_pool(lst, st, ctx)
         keys = unique(lst.items)
         ds = [p for p in pool if norm(p) not in {norm(k) for k in keys}][:3]
-        body = st.text[:lst.start] + GAP + st.text[lst.end:]
-        body = body.rstrip(".")
+        head, tail = st.text[:lst.start], st.text[lst.end:].rstrip(".")
+        cut = head.rfind(", ")
+        if len(head.split()) > 12 and cut > 0:   # quote the clause of the list, not the sentence
+            head = "... " + head[cut + 2:]
+        cut = tail.find(", ")
+        if cut >= 0:
+            tail = tail[:cut] + " ..."
+        body = head + GAP + tail
         n = st.passage
         plural = TYPE_PLURAL.get(lst.type, "items")
         out.append(Candidate(
@@ -817,20 +834,110 @@ def _focus(st: Statement, speaker: str = "") -> list[Mention]:
     return out
 
 
+_INTRO_PHRASE = re.compile(r"^(?:On|In|At|During|Since|After|Before)\s[^,]{1,40},\s+")
+_CLAUSE_END = re.compile(r",|;|\s+(?:as well as|such as|in order to|which|who|through)\s")
+_FINITE = re.compile(r"\b(?:\w+ed|was|were|is|are|has|have|faces|bears|urged|said)\b")
+_LEAD_CONNECTIVE = re.compile(r"^(?:Furthermore|Moreover|Additionally|In addition|Also|In conclusion),\s+")
+_PARENTHESIS = re.compile(r"\s*\([^()]*\)")
+_MID_CONNECTIVE = re.compile(r"\s+(?:also|additionally|further)(?=\s)")
+_SLOGAN_TAIL = re.compile(r"\b(?:importance|need)\s+(?:of|to)\s+(?:the\s+)?$", re.I)
+MAX_CLAUSE_WORDS = 20
+"""A clause cut around a fact is at most this many words (else the whole sentence is used)."""
+
+
+def clause_around(st: Statement, m: Mention) -> tuple[str, int, int]:
+    """Return ``(clause, start, end)``: the clause of ``st`` holding mention ``m`` and its offsets.
+
+    A leading adverbial ("On September 7th, ") is dropped when the mention is not in it; the
+    clause ends at the first comma, "such as", "which", ... after the mention (a person keeps
+    the title that follows as an apposition). The mention must come after a finite verb of
+    the clause and no comma may separate them (a list item in the middle of a list would
+    lose its verb); otherwise, or when the clause is too long, the whole sentence is used.
+    Connectives ("Furthermore,", "also") are dropped either way.
+    """
+    text = st.text
+    left, stop = 0, len(text)
+    intro = _INTRO_PHRASE.match(text)
+    if intro and m.start >= intro.end():
+        left = intro.end()
+    before = text[left:m.start]
+    in_intro = intro is not None and m.start < intro.end()
+    if not in_intro and "," not in before and _FINITE.search(before):
+        end = m.end
+        inside = next((lst for lst in st.lists if lst.start <= m.start < lst.end), None)
+        if inside is not None:
+            end = inside.end      # never cut a list after one of its items
+        if m.type == "PERSON":
+            title = next((t for t in st.mentions_of("TITLE") if re.fullmatch(r",\s+", text[m.end:t.start])), None)
+            if title is not None:
+                end = title.end
+        cut = _CLAUSE_END.search(text, end)
+        stop = cut.start() if cut else len(text)
+        if len(text[left:stop].split()) > MAX_CLAUSE_WORDS:
+            left, stop = 0, len(text)
+    else:
+        left = 0
+    head, tail = text[left:m.start], text[m.end:stop].rstrip(" ,.;") + "."
+    if not re.search(r"\([^)]*$", head) and not re.match(r"^[^(]*\)", tail):
+        head, tail = _PARENTHESIS.sub("", head), _PARENTHESIS.sub("", tail)   # "(the existing stock)"
+    head = _LEAD_CONNECTIVE.sub("", head)
+    cleaned = _MID_CONNECTIVE.sub("", head, count=1)
+    if cleaned == head:
+        tail = _MID_CONNECTIVE.sub("", tail, count=1)
+    head = sentence_case(cleaned)
+    return head + m.text + tail, len(head), len(head) + len(m.text)
+
+
+_ORDINAL_HEAD = re.compile(r"^The (?:first|second|third|fourth|fifth|last) (?=is |was )")
+_COUNTED = re.compile(r"\b(?P<n>two|three|four|five)\s+(?P<noun>[a-z]+s)\b", re.I)
+
+
+def _resolved_clause(st: Statement, m: Mention, ctx: Context) -> tuple[str, int, int]:
+    clause, ms, me = clause_around(st, m)
+    resolved = resolve_ordinal(clause, st, ctx)
+    shift = len(resolved) - len(clause)
+    if shift and ms + shift >= 0 and resolved[ms + shift:me + shift] == m.text:
+        return resolved, ms + shift, me + shift
+    return clause, ms, me
+
+
+def resolve_ordinal(clause: str, st: Statement, ctx: Context) -> str:
+    """Return ``clause`` with a leading "The first is ..." made "One of the two approaches is ...",
+    the counted noun taken from an earlier statement of the passage ("Two approaches were ...");
+    unchanged when there is none."""
+    m = _ORDINAL_HEAD.match(clause)
+    if not m:
+        return clause
+    for prev in reversed(ctx.analysis.statements[:st.order]):
+        if prev.passage != st.passage:
+            break
+        counted = _COUNTED.search(prev.text)
+        if counted:
+            return f"One of the {counted.group('n').lower()} {counted.group('noun')} " + clause[m.end():]
+    return clause
+
+
 def copy_candidates(st: Statement, ctx: Context) -> dict[str, list[Candidate]]:
-    """Return the copy candidates of a statement, by kind (cloze, single_choice, true_false)."""
+    """Return the copy candidates of a statement, by kind (cloze, single_choice, true_false).
+
+    Stems are the clause around the blanked or swapped phrase (:func:`clause_around`), not
+    the whole sentence where a shorter clause stands on its own.
+    """
     out: dict[str, list[Candidate]] = {"cloze": [], "single_choice": [], "true_false": []}
     if st.words > MAX_COPY_WORDS or not st.text.endswith("."):
         return out
     n = st.passage
-    text = st.text
     for m in _focus(st, ctx.analysis.speaker):
-        stem = text[:m.start] + GAP + text[m.end:]
+        clause, ms, me = _resolved_clause(st, m, ctx)
+        stem = clause[:ms] + GAP + clause[me:]
         answers = answer_forms(m, ctx)
-        out["cloze"].append(Candidate(
-            "cloze", stem, n, m.name if m.type not in {"DATE", "NUMBER"} else m.text, answers,
-            explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.text}\".",
-            support=[m.text], key_type=m.type, rule=f"copy.cloze.{m.type.lower()}", statement=st))
+        if ctx.is_topic(m.text) or ctx.is_topic(m.name) or _SLOGAN_TAIL.search(clause[:ms]):
+            pass     # never blank the topic, nor the tail of a slogan ("the importance of ___")
+        else:
+            out["cloze"].append(Candidate(
+                "cloze", stem, n, m.name if m.type not in {"DATE", "NUMBER"} else m.text, answers,
+                explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.text}\".",
+                support=[m.text], key_type=m.type, rule=f"copy.cloze.{m.type.lower()}", statement=st))
         if m.type in {"PERSON", "ORG"}:
             continue
         pool = pool_for(m, ctx)
@@ -840,15 +947,23 @@ def copy_candidates(st: Statement, ctx: Context) -> dict[str, list[Candidate]]:
             options=shuffled_options([m.text], ds, ctx.rng),
             explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.text}\".",
             support=[m.text], key_type=m.type, rule=f"copy.choice.{m.type.lower()}", statement=st, pool=pool))
-    # true/false: one true statement, and false ones by swapping one entity
-    out["true_false"].append(Candidate(
-        "true_false", text, n, "true:" + norm(text), options=[OptionRecord("True", True), OptionRecord("False", False)],
-        explanation=f"True. Passage {n} says: {quote(st)}", support=[], rule="copy.true", statement=st))
+    # true/false: true statements (the clause around one fact), and false ones made by
+    # swapping one entity of the clause for another of the same type
     rank = {t: i for i, t in enumerate(SWAP_TYPES)}
+    seen_true: set[str] = set()
     for m in sorted(_focus(st, ctx.analysis.speaker), key=lambda m: (rank.get(m.type, 99), m.start)):
+        clause, ms, me = _resolved_clause(st, m, ctx)
+        clause = sentence_case(clause)
+        if norm(clause) not in seen_true:
+            seen_true.add(norm(clause))
+            out["true_false"].append(Candidate(
+                "true_false", clause, n, "true:" + norm(clause),
+                options=[OptionRecord("True", True), OptionRecord("False", False)],
+                explanation=f"True. Passage {n} says: {quote(st)}", support=[], key_type=m.type,
+                rule="copy.true", statement=st))
         if m.type not in rank or (m.type == "NUMBER" and st.lists):
             continue    # "has four strands: A, B and C" would contradict itself
-        before = text[:m.start].split()[-1:]
+        before = clause[:ms].split()[-1:]
         pool = pool_for(m, ctx, lexicon_only=m.type in LEXICON_ONLY_SWAPS)
         picked = choose(m.text, answer_forms(m, ctx), pool, 1, ctx, st, m.text)
         if not picked:
@@ -857,7 +972,7 @@ def copy_candidates(st: Statement, ctx: Context) -> dict[str, list[Candidate]]:
         if before and before[0].lower() in {"a", "an"} and (
                 (repl[:1].lower() in "aeiou") != (before[0].lower() == "an")):
             continue
-        false_text = text[:m.start] + repl + text[m.end:]
+        false_text = clause[:ms] + repl + clause[me:]
         out["true_false"].append(Candidate(
             "true_false", sentence_case(false_text), n, "false:" + norm(false_text),
             options=[OptionRecord("True", False), OptionRecord("False", True)],

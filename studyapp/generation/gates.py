@@ -18,14 +18,32 @@ Item gates (in the order applied; the first that fails rejects the candidate):
     form (shape and comparable length, :func:`.build.same_form`).
 ``false_statement_unsupported``
     A false statement is not supported by any statement of the text.
+``topic_key``
+    The key of a cloze, short-answer or gapped single-choice item is not one of the document's
+    topic phrases (named in the title or in at least half of the passages: nearly every stem
+    gives it away). Single-choice questions ("In which city ...?") may have one.
+``copied_sentence``
+    A true/false statement or a gapped stem copies at most ``MAX_COPIED_RUN`` consecutive
+    words of its passage (statements are the clause around a fact, not the whole sentence).
+``absolute_distractor``
+    No distractor (nor the phrase swapped into a false statement) carries an absolute word
+    ("all", "never", "completely", "only", ...): test-wise learners rule those out.
+``lint_distractor_length``
+    Multiple-response distractors are not much shorter than the keys: the mean distractor is at
+    least half the mean key, and no key is over twice the longest distractor.
 ``bank_rules``
     The item passes the bank-file rules (``studyapp.interchange.bankfile.item_problems``).
 
 Bank gates (against the items kept so far): ``duplicate_stem``, ``duplicate_passage_key``
-(one item per passage and key, across kinds), ``near_duplicate_stem``: token Jaccard of the
+(one item per passage and key, across kinds), ``gives_away_other_item`` (a short-answer and a
+single-choice item on one passage that ask the same relation both ways round, each stem
+showing the other's key: the first kept wins, and the builders emit the single-choice item
+first), ``reused_distractor`` (an invented distractor of two or more words, one the document
+does not contain, is used by one item of the bank only), ``near_duplicate_stem``: token Jaccard of the
 stems' content words (blanks filled with the key) at least ``NEAR_DUPLICATE``, or a second
-item that reproduces the same statement of the text (a cloze and a true/false statement cut
-from one sentence are near duplicates whatever their blank).
+copy of the same clause of a statement (a cloze and a true/false statement cut from one clause
+are near duplicates whatever their blank; copies of two different clauses of one sentence are
+not: see ``SAME_CLAUSE``).
 
 Bank lint (after selection, reported): the share of single-choice items whose key is the
 longest option (limit ``KEY_LONGEST_LIMIT``; the generator first tries to fix it by
@@ -45,6 +63,12 @@ from .text import GAP_RE, content_words, contains_phrase, jaccard, norm
 
 NEAR_DUPLICATE = 0.7
 KEY_LONGEST_LIMIT = 0.4
+SAME_CLAUSE = 0.5
+"""Two copies of one statement reproduce the same clause when one's words (blank filled) hold
+the other's, or their Jaccard index reaches this."""
+MAX_COPIED_RUN = 15
+"""A true/false statement or gapped stem copies at most this many consecutive passage words."""
+ABSOLUTE_WORDS = re.compile(r"\b(?:all|every|never|always|completely|entirely|only|none|totally)\b", re.I)
 
 _PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|these|those)\b",
                        re.I)
@@ -177,6 +201,48 @@ def gate_false_statement_unsupported(c: Candidate, ctx: Context) -> bool:
     return not ctx.supported(c.statement, *c.swapped)
 
 
+def gate_topic_key(c: Candidate, ctx: Context) -> bool:
+    if c.kind not in {"cloze", "short_answer"} and not (c.kind == "single_choice" and GAP_RE.search(c.stem)):
+        return True
+    return not any(ctx.is_topic(k) for k in [c.key] + list(c.answers))
+
+
+def longest_copied_run(stem: str, passage: str) -> int:
+    """Return the length of the longest run of consecutive words ``stem`` shares with ``passage``."""
+    a, b = norm(stem).split(), norm(passage).split()
+    where: dict[str, list[int]] = {}
+    for j, w in enumerate(b):
+        where.setdefault(w, []).append(j)
+    best = 0
+    for i, w in enumerate(a):
+        for j in where.get(w, ()):
+            k = 0
+            while i + k < len(a) and j + k < len(b) and a[i + k] == b[j + k]:
+                k += 1
+            best = max(best, k)
+    return best
+
+
+def gate_copied_sentence(c: Candidate, ctx: Context) -> bool:
+    if not (c.kind in {"true_false", "cloze"} or GAP_RE.search(c.stem)):
+        return True
+    return longest_copied_run(c.stem, ctx.analysis.passages.get(c.passage, "")) <= MAX_COPIED_RUN
+
+
+def gate_absolute_distractor(c: Candidate, ctx: Context) -> bool:
+    texts = list(c.distractors) if c.kind != "true_false" else ([c.swapped[1]] if c.swapped else [])
+    return not any(ABSOLUTE_WORDS.search(t) for t in texts)
+
+
+def gate_lint_distractor_length(c: Candidate, ctx: Context) -> bool:
+    if c.kind != "multiple_response" or not c.distractors:
+        return True
+    mean_key = sum(len(k) for k in c.keys) / len(c.keys)
+    mean_d = sum(len(d) for d in c.distractors) / len(c.distractors)
+    longest_d = max(len(d) for d in c.distractors)
+    return mean_d * 2 >= mean_key and max(len(k) for k in c.keys) <= longest_d * 2
+
+
 def gate_bank_rules(c: Candidate, ctx: Context) -> bool:
     from ..interchange.bankfile import item_problems  # imported late: it pulls in the kinds registry
     return not item_problems(to_bank_mapping(to_record(c)))
@@ -190,9 +256,14 @@ ITEM_GATES: list[tuple[str, Callable[[Candidate, Context], bool]]] = [
     ("enough_distractors", gate_enough_distractors),
     ("distractor_form", gate_distractor_form),
     ("false_statement_unsupported", gate_false_statement_unsupported),
+    ("topic_key", gate_topic_key),
+    ("copied_sentence", gate_copied_sentence),
+    ("absolute_distractor", gate_absolute_distractor),
+    ("lint_distractor_length", gate_lint_distractor_length),
     ("bank_rules", gate_bank_rules),
 ]
-BANK_GATES = ("duplicate_stem", "duplicate_passage_key", "near_duplicate_stem")
+BANK_GATES = ("duplicate_stem", "duplicate_passage_key", "gives_away_other_item", "reused_distractor",
+              "near_duplicate_stem")
 GATE_NAMES = tuple(name for name, _ in ITEM_GATES) + BANK_GATES
 
 
@@ -222,8 +293,12 @@ class Bank:
     compared. Cost grows with the number of items, not its square.
     """
 
-    def __init__(self, frequency: dict[str, int], threshold: float = NEAR_DUPLICATE):
+    def __init__(self, frequency: dict[str, int], threshold: float = NEAR_DUPLICATE,
+                 in_document: Callable[[str], bool] | None = None, topic: set[str] | None = None):
         self.frequency = frequency
+        self.topic_words = {w for t in (topic or ()) for w in content_words(t)}
+        self.in_document = in_document or (lambda phrase: False)
+        self.invented: set[str] = set()
         self.threshold = threshold
         self.items: list[Candidate] = []
         self.tokens: list[set[str]] = []
@@ -231,13 +306,14 @@ class Bank:
         self.pairs: set[tuple[int, str]] = set()
         self.index: dict[str, list[int]] = {}
         self.near_pairs: list[tuple[str, str]] = []
-        self.copied: dict[int, str] = {}
+        self.copied: dict[int, list[tuple[str, set[str]]]] = {}
         self.keys: set[str] = set()
 
     def novelty(self, c: Candidate) -> int:
-        """Return how many of the candidate's keys no kept item has as a key (true/false: 1)."""
+        """Return how many of the candidate's keys no kept item has as a key (true/false: 0: an
+        item with a new key is tried before a statement of the same clause)."""
         if c.kind == "true_false":
-            return 1
+            return 0
         return sum(1 for k in c.keys[:1] if norm(k) not in self.keys) if c.kind != "multiple_response" \
             else sum(1 for k in c.keys if norm(k) not in self.keys)
 
@@ -246,8 +322,7 @@ class Bank:
         size = len(ordered) - math.ceil(self.threshold * len(ordered)) + 1
         return ordered[:max(1, size)]
 
-    @staticmethod
-    def stem_tokens(c: Candidate) -> set[str]:
+    def stem_tokens(self, c: Candidate) -> set[str]:
         """Return the content words of a stem with its blank filled by the key.
 
         Filling the blank makes two items cut from the same sentence (a cloze on one phrase,
@@ -256,7 +331,8 @@ class Bank:
         """
         keys = c.keys
         filler = " ".join(keys) if c.kind == "multiple_response" else (keys[0] if keys else "")
-        return content_words(GAP_RE.sub(lambda _: f" {filler} ", c.stem))
+        tokens = content_words(GAP_RE.sub(lambda _: f" {filler} ", c.stem))
+        return tokens - self.topic_words    # the topic is in nearly every stem: it makes no stem alike
 
     def check(self, c: Candidate) -> str | None:
         """Return the name of the bank gate ``c`` fails, or None."""
@@ -264,9 +340,16 @@ class Bank:
             return "duplicate_stem"
         if (c.passage, norm(c.key)) in self.pairs:
             return "duplicate_passage_key"
-        if is_copy(c) and c.statement is not None and c.statement.order in self.copied:
-            self.near_pairs.append((self.copied[c.statement.order], c.stem))
-            return "near_duplicate_stem"
+        if any(gives_away(c, k) or gives_away(k, c) for k in self.items if k.passage == c.passage):
+            return "gives_away_other_item"
+        if any(norm(d) in self.invented for d in self.invented_distractors(c)):
+            return "reused_distractor"
+        if is_copy(c) and c.statement is not None:
+            mine = self.stem_tokens(c)
+            for stem, tokens in self.copied.get(c.statement.order, ()):
+                if mine <= tokens or tokens <= mine or jaccard(mine, tokens) >= SAME_CLAUSE:
+                    self.near_pairs.append((stem, c.stem))
+                    return "near_duplicate_stem"
         tokens = self.stem_tokens(c)
         if tokens:
             seen: set[int] = set()
@@ -288,12 +371,66 @@ class Bank:
         self.tokens.append(tokens)
         self.stems.add(norm(c.stem))
         self.pairs.add((c.passage, norm(c.key)))
+        self.invented.update(norm(d) for d in self.invented_distractors(c))
         if is_copy(c) and c.statement is not None:
-            self.copied[c.statement.order] = c.stem
+            self.copied.setdefault(c.statement.order, []).append((c.stem, tokens))
         if c.kind != "true_false":
             self.keys.update(norm(k) for k in c.keys)
         for tok in self._prefix(tokens) if tokens else ():
             self.index.setdefault(tok, []).append(i)
+
+
+    def invented_distractors(self, c: Candidate) -> list[str]:
+        """Return the distractors of ``c`` (a false statement: its swapped-in phrase) that are
+        invented phrases (:func:`is_invented`) the document does not contain."""
+        texts = list(c.distractors) if c.kind != "true_false" else ([c.swapped[1]] if c.swapped else [])
+        return [t for t in texts if is_invented(t) and not self.in_document(t)]
+
+
+def is_invented(text: str) -> bool:
+    """Return True for a made-up phrase of two or more words (a policy measure, a strength), not
+    a proper name (a title, a region, a body: those are real, and may recur)."""
+    bare = re.sub(r"^(?:the|a|an)\s+", "", text.strip(), flags=re.I)
+    return len(bare.split()) >= 2 and bare[:1].islower()
+
+
+def item_keys(c: Candidate) -> list[str]:
+    """Return the key phrases of a short-answer or single-choice item (its key and accepted answers)."""
+    return [k for k in [c.key] + c.keys if len(norm(k)) > 1]
+
+
+def gives_away(a: Candidate, b: Candidate) -> bool:
+    """Return True if short-answer ``a`` and single-choice ``b`` ask one relation both ways round:
+    each stem contains a key of the other ("Which post did Cai Qi hold?" / "Who was Director of
+    the General Office?")."""
+    if (a.kind, b.kind) != ("short_answer", "single_choice"):
+        return False
+    return (any(contains_phrase(a.stem, k) for k in item_keys(b))
+            and any(contains_phrase(b.stem, k) for k in item_keys(a)))
+
+
+def repick_reused(c: Candidate, bank: Bank, ctx: Context) -> None:
+    """Replace, in place, the distractors of a choice item that another kept item already uses
+    (invented phrases, see :func:`is_invented`) by unused ones of its pool, where it has some."""
+    if c.kind not in {"single_choice", "multiple_response"}:
+        return
+    reused = {norm(d) for d in bank.invented_distractors(c)} & bank.invented
+    if not reused:
+        return
+    key = c.keys[0]
+    for o in c.options:
+        if o.is_key or norm(o.text) not in reused:
+            continue
+        taken = {norm(x.text) for x in c.options} | {norm(a) for a in c.answers}
+        for p in c.pool:
+            q = norm(p)
+            if (q in taken or q in bank.invented or ABSOLUTE_WORDS.search(p)
+                    or (c.kind == "single_choice" and not same_form(key, p))
+                    or (c.kind == "single_choice" and c.statement is not None
+                        and ctx.supported(c.statement, key, p))):
+                continue
+            o.text = p
+            break
 
 
 def is_copy(c: Candidate) -> bool:
