@@ -26,17 +26,19 @@ STUDY = ROOT / "questions" / "sources" / "harbin-symposium-2023.md"
 KEY_FACTS = ROOT / "questions" / "key_facts.yaml"
 KINDS = {"cloze", "single_choice", "true_false", "short_answer", "multiple_response"}
 
+# A news-style text written for these tests (not the original article): a date line,
+# "he" for the speaker, lists of regions, posts and policy statements.
 SEED_LIKE = """ date 2023-09-09 Leader Presides over Symposium on the Northeast
 
-On September 7th, President Xi Jinping hosted a symposium in Harbin, Heilongjiang Province to discuss the comprehensive revitalization of Northeast China in the new era. During the symposium, he delivered a significant speech.
+On September 7th, President Xi Jinping chaired a meeting in Harbin, Heilongjiang Province on reviving the whole of Northeast China. At the meeting, he delivered a significant speech.
 
-The symposium was attended by Cai Qi, Director of the General Office of the CPC Central Committee, and Ding Xuexiang, Vice Premier of the State Council. Several officials, including provincial party secretaries from Liaoning, Jilin, Heilongjiang, and Inner Mongolia, reported on the progress of revitalization efforts in their respective regions.
+Cai Qi, Director of the General Office of the CPC Central Committee, was present, as was Ding Xuexiang, Vice Premier of the State Council. Party chiefs of Liaoning, Jilin, Heilongjiang and Inner Mongolia each gave an account of the work in their own province or region.
 
-In his speech, President Xi highlighted the achievements made since the previous symposium held in Shenyang in 2018. He emphasized the unique advantages of the region, such as its rich resources, solid industrial foundation, and strategic significance in areas such as energy and national defense.
+President Xi looked back on progress since the last such meeting, which took place in Shenyang in 2018. He pointed to strengths of the Northeast such as plentiful resources, a firm industrial base and a strategic place in energy and national defense.
 
-President Xi urged for the consolidation of existing stocks, the expansion of industrial chains, and the increase of added value. He also underscored the importance of central-local cooperation and encouraged the healthy development of the private economy.
+President Xi asked for existing industries to be consolidated, industrial chains to be lengthened and added value to be raised. He underlined cooperation between central and local authorities and backed a thriving private economy.
 
-President Xi stressed the primary responsibility of Northeast China in ensuring national food security. He advocated for the modernization of agriculture and rural areas, the improvement of comprehensive food production capabilities, and the development of a modern environment suitable for farming.
+President Xi said that the Northeast carries the main responsibility for national food security. He argued for modern farming and rural areas, for greater grain production capacity and for a modern setting in which farming can prosper.
 """
 
 
