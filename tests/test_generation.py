@@ -32,7 +32,7 @@ SEED_LIKE = """ date 2023-09-09 Leader Presides over Symposium on the Northeast
 
 On September 7th, President Xi Jinping chaired a meeting in Harbin, Heilongjiang Province on reviving the whole of Northeast China. At the meeting, he delivered a significant speech.
 
-Cai Qi, Director of the General Office of the CPC Central Committee, was present, as was Ding Xuexiang, Vice Premier of the State Council. Party chiefs of Liaoning, Jilin, Heilongjiang and Inner Mongolia each gave an account of the work in their own province or region.
+Cai Qi, Director of the CPC Central Committee's General Office, was present, as was Ding Xuexiang, Vice Premier of the State Council. Party chiefs of Liaoning, Jilin, Heilongjiang and Inner Mongolia each gave an account of the work in their own province or region.
 
 President Xi looked back on progress since the last such meeting, which took place in Shenyang in 2018. He pointed to strengths of the Northeast such as plentiful resources, a firm industrial base and a strategic place in energy and national defense.
 
@@ -550,12 +550,12 @@ def test_bank_gate_gives_away_other_item():
     the second is refused; on another passage, or one-way only, both stay."""
     bank = Bank({})
     post = _sc("According to the text, which post did Cai Qi hold?",
-               "Director of the General Office of the CPC Central Committee",
+               "Director of the CPC Central Committee's General Office",
                ["Vice Premier of the State Council", "Minister of Finance", "Governor of the People's Bank of China"],
                passage=2)
     bank.add(post)
-    who = Candidate("short_answer", "According to the text, who was Director of the General Office of the "
-                    "CPC Central Committee?", 2, "Cai Qi", ["Cai Qi"])
+    who = Candidate("short_answer", "According to the text, who was Director of the CPC Central "
+                    "Committee's General Office?", 2, "Cai Qi", ["Cai Qi"])
     assert bank.check(who) == "gives_away_other_item"
     who.passage = 3
     assert bank.check(who) is None
