@@ -58,6 +58,7 @@ class Config:
     # Flask-Limiter: per client address; use redis://127.0.0.1:6379 with several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"  # no burst at the edge of a fixed minute
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # POSTs to login and register per address
     QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
     QUIZ_MAX_ITEMS = 100

@@ -209,9 +209,10 @@ def _check_structure(items, passages):
         assert item_problems(to_bank_mapping(item)) == []
 
 
-def test_study_text_gives_at_least_40_valid_items_of_all_five_kinds(study):
-    """On the study text: >= 40 drafts, every kind present, each passing the bank-file rules."""
-    assert len(study.items) >= 40
+def test_study_text_gives_at_least_30_valid_items_of_all_five_kinds(study):
+    """On the study text: >= 30 drafts, every kind present, each passing the bank-file rules.
+    (Each fact is asked once: a cloze or true/false restating a stronger item is dropped.)"""
+    assert len(study.items) >= 30
     assert {i.kind for i in study.items} == KINDS
     _check_structure(study.items, len(study.document.passages))
     assert len({i.ext_id for i in study.items}) == len(study.items)
@@ -219,8 +220,11 @@ def test_study_text_gives_at_least_40_valid_items_of_all_five_kinds(study):
 
 
 def test_seed_style_text_gives_every_kind(seedlike):
-    """A short news report gives items of all five kinds with valid structure."""
-    assert {i.kind for i in seedlike.items} == KINDS
+    """A short news report gives items of the four asking kinds with valid structure; its
+    true/false statements (each restating a fact a stronger item asks) may all be dropped."""
+    assert {i.kind for i in seedlike.items} >= KINDS - {"true_false"}
+    assert seedlike.report.kept.get("true_false", 0) > 0 or \
+        seedlike.report.rejected.get("true_false", {}).get("gives_away_other_item", 0) > 0
     _check_structure(seedlike.items, len(seedlike.document.passages))
 
 
@@ -536,7 +540,7 @@ def test_bank_gate_reused_distractor():
     again = _sc("Which energy source did Xi back?", "wind power", ["imported natural gas", "tidal power", "peat"],
                 passage=13)
     assert bank.check(again) == "reused_distractor"
-    false = Candidate("true_false", "Xi urged the Northeast to develop offshore oil.", 12, "false:x",
+    false = Candidate("true_false", "Xi urged the Northeast to develop offshore oil.", 14, "false:x",
                       swapped=("clean energy", "offshore oil"))
     assert bank.check(false) == "reused_distractor"
     names = _sc("Where was it held?", "Harbin", ["Shenyang", "Dalian", "Changchun"], passage=1)
@@ -561,6 +565,89 @@ def test_bank_gate_gives_away_other_item():
     assert bank.check(who) is None
     when = Candidate("short_answer", "On what date did Cai Qi attend?", 2, "7 September", ["7 September"])
     assert bank.check(when) is None
+
+
+def test_bank_gate_weaker_item_repeating_a_kept_one_is_dropped():
+    """A cloze, true/false or gapped single choice whose stem shows the key of a kept item on
+    its passage (any key of a multiple response), whose key is such a key, or whose key a kept
+    stem shows, is refused; on another passage, or without shared keys, it stays."""
+    bank = Bank({}, topic={"northeast china", "xi jinping", "xi"})
+    where = _sc("In which city was the previous symposium held?", "Shenyang", ["Harbin", "Dalian", "Changchun"],
+                passage=5)
+    bank.add(where)
+    asked = Candidate("multiple_response", "Which of the following did Xi urge?", 9, "k",
+                      options=[OptionRecord("the increase of added value", True),
+                               OptionRecord("the expansion of industrial chains", True),
+                               OptionRecord("the reduction of grain targets", False)])
+    bank.add(asked)
+    tf = Candidate("true_false", "Xi urged the increase of added value.", 9, "true:x",
+                   options=[OptionRecord("True", True), OptionRecord("False", False)])
+    assert bank.check(tf) == "gives_away_other_item"
+    cloze = Candidate("cloze", "The previous symposium was held in Shenyang in ___.", 5, "2018", ["2018"])
+    assert bank.check(cloze) == "gives_away_other_item"
+    false = Candidate("true_false", "The previous symposium was held in Dalian.", 5, "false:y",
+                      swapped=("Shenyang", "Dalian"))
+    assert bank.check(false) == "gives_away_other_item"
+    same_key = Candidate("cloze", "The last such meeting took place in ___.", 5, "Shenyang", ["Shenyang"])
+    assert bank.check(same_key) in {"gives_away_other_item", "duplicate_passage_key"}
+    bank.add(Candidate("cloze", "Xi set out ___ moves for the region's industries.", 9, "three", ["three"]))
+    shows_it = _sc("Of the three moves, one is that ___ should be extended.", "industrial chains",
+                   ["supply lines", "trade routes", "rail links"], passage=9)
+    shows_it.rule = "copy.choice.theme"
+    assert bank.check(shows_it) == "gives_away_other_item"
+    question = _sc("Which of the three moves concerns chains?", "industrial chains",
+                   ["supply lines", "trade routes", "rail links"], passage=9)
+    assert bank.check(question) is None          # a question is not a weaker copy
+    tf.passage = 10
+    assert bank.check(tf) is None
+    topic = Candidate("true_false", "Xi stressed the role of Northeast China in food security.", 5, "true:z",
+                      options=[OptionRecord("True", True), OptionRecord("False", False)])
+    bank.add(_sc("Which region did Xi name?", "Northeast China", ["Central China", "South China", "East China"],
+                 passage=5))
+    assert bank.check(topic) is None             # the topic is in nearly every stem: not a give-away
+    bank.add(Candidate("cloze", "Using technological progress to drive innovation and building a ___ were named "
+                       "as key approaches.", 8, "modern industrial system", ["modern industrial system"]))
+    restated = Candidate("true_false", "Using technological progress to drive innovation was named as a key "
+                         "approach.", 8, "true:w", options=[OptionRecord("True", True), OptionRecord("False", False)])
+    assert bank.check(restated) == "gives_away_other_item"   # the kept stem already says it
+
+
+def test_gate_general_knowledge(ctx):
+    """"In which province is Harbin?" (geography) and a cloze blanking the Party in a generic
+    phrase are refused; "Harbin is the capital of which province?" (a fact the text states) is not."""
+    gate = GATES["general_knowledge"]
+    provinces = ["Jilin", "Liaoning", "Inner Mongolia"]
+    where = _sc("According to the text, in which province is Harbin?", "Heilongjiang", provinces)
+    where.rule = "city.province"
+    assert not gate(where, ctx)
+    capital = _sc("According to the text, Harbin is the capital of which province?", "Heilongjiang", provinces)
+    capital.rule = "city.province"
+    assert gate(capital, ctx)
+    party = Candidate("cloze", "Xi stressed implementing the ___'s deployment on revitalization.", 2,
+                      "Communist Party of China", ["Communist Party of China", "CPC"], key_type="ORG")
+    assert not gate(party, ctx)
+    office = Candidate("cloze", "Cai Qi is Director of the General Office of the ___.", 3, "CPC Central Committee",
+                       ["CPC Central Committee"], key_type="ORG")
+    assert gate(office, ctx)
+
+
+def test_gate_false_statement_fair(ctx):
+    """A false statement swapping in a phrase the text uses elsewhere with the same head word
+    ("sustainable revitalization"), or one spelled nearly like the original ("Northwest China"),
+    is refused; a name the text gives someone else, or a clear swap, is not."""
+    gate = GATES["false_statement_fair"]
+
+    def false(stem, original, replacement, type_):
+        return Candidate("true_false", stem, 7, "false:" + stem, swapped=(original, replacement), key_type=type_)
+    assert not gate(false("Xi said the sustainable revitalization of the Northeast has new opportunities.",
+                          "comprehensive revitalization", "sustainable revitalization", "THEME"), ctx)
+    assert not gate(false("Xi looked back on the revitalization of Northwest China.", "Northeast China",
+                          "Northwest China", "REGION"), ctx)
+    assert gate(false("Xi urged the Northeast to develop offshore oil.", "clean energy", "offshore oil", "THEME"),
+                ctx)
+    assert gate(false("Cai Qi took part as Vice Premier of the State Council.",
+                      "Director of the CPC Central Committee's General Office", "Vice Premier of the State Council",
+                      "TITLE"), ctx)
 
 
 def test_cloze_never_blanks_the_topic_or_a_slogan_tail(study, seedlike, lexicon):

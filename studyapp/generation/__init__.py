@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..interchange.records import DocumentRecord, ItemRecord
-from .build import KINDS, Candidate, Context, copy_candidates, list_candidates, list_gap_candidates, \
+from .build import KIND_STRENGTH, KINDS, Candidate, Context, copy_candidates, list_candidates, list_gap_candidates, \
     template_candidates
 from .extract import analyse
 from .gates import BANK_GATES, ITEM_GATES, Bank, ext_id, lint, repick_reused, to_bank_mapping, to_record
@@ -137,25 +137,43 @@ def generate(text: str, *, title: str = "", slug: str = "", seed: int = 0, max_i
         return True
 
     copy_order = ["cloze", "true_false", "single_choice", "multiple_response"]
+    # Candidates are tried passage by passage, strongest kind first: a true/false statement or
+    # a cloze that repeats (or shows the key of) an item already kept is dropped by the bank
+    # (``gives_away_other_item``), so the stronger item must be kept before it is tried.
+    by_passage: dict[int, list] = {}
     for index, st in enumerate(analysis.statements):
-        for c in template_candidates(st, ctx) + list_candidates(st, ctx):
+        by_passage.setdefault(st.passage, []).append((index, st))
+    for group in by_passage.values():
+        statements_first = [c for _, st in group for c in template_candidates(st, ctx) + list_candidates(st, ctx)]
+        late: list[Candidate] = [c for c in statements_first if c.kind == "true_false"]
+        for c in sorted((c for c in statements_first if c.kind != "true_false"),
+                        key=lambda c: KIND_STRENGTH[c.kind]):
             consider(c)
-        copies = copy_candidates(st, ctx)
-        copies["multiple_response"] = list_gap_candidates(st, ctx)
-        if not ctx.want_true():     # balance true and false statements: falses first
-            copies["true_false"].sort(key=lambda c: c.key.startswith("true:"))
-        # Copies of one statement are near-duplicates of each other: the first that passes
-        # wins, so try the kinds the bank has fewest of first (ties: a rotation by position).
-        # Prefer copies whose keys the bank does not have yet (more new keys first).
-        rotation = {k: (i + index) % len(copy_order) for i, k in enumerate(copy_order)}
-        kind_rank = {k: r for r, k in enumerate(sorted(copy_order, key=lambda k: (kept_count[k], rotation[k])))}
-        ordered = [c for k in copy_order for c in copies[k]]
-        # (a topic phrase as key is never new: nearly every stem gives it away)
-        ordered.sort(key=lambda c: (-(0 if ctx.is_topic(c.key) else bank.novelty(c)), kind_rank[c.kind]))
-        for c in ordered:
+        for index, st in group:
+            copies = copy_candidates(st, ctx)
+            copies["multiple_response"] = list_gap_candidates(st, ctx)
+            if not ctx.want_true():     # balance true and false statements: falses first
+                copies["true_false"].sort(key=lambda c: c.key.startswith("true:"))
+            late += copies.pop("true_false")
+            # Copies of one statement are near-duplicates of each other: the first that passes
+            # wins, so try the kinds the bank has fewest of first (ties: a rotation by position).
+            # Prefer copies whose keys the bank does not have yet (more new keys first).
+            # True/false statements, the weakest kind, come last (after the whole passage).
+            order = [k for k in copy_order if k in copies]
+            rotation = {k: (i + index) % len(order) for i, k in enumerate(order)}
+            kind_rank = {k: r for r, k in enumerate(sorted(order, key=lambda k: (kept_count[k], rotation[k])))}
+            ordered = [c for k in order for c in copies[k]]
+            # (a topic phrase as key is never new: nearly every stem gives it away)
+            ordered.sort(key=lambda c: (-(0 if ctx.is_topic(c.key) else bank.novelty(c)), kind_rank[c.kind]))
+            for c in ordered:
+                consider(c)
+        for c in late:
             consider(c)
 
-    kept = bank.items
+    # back in passage order (statement by statement, as tried within one statement)
+    position = {id(c): i for i, c in enumerate(bank.items)}
+    kept = sorted(bank.items, key=lambda c: (c.passage, c.statement.order if c.statement is not None else -1,
+                                             position[id(c)]))
     share, messages = lint(kept, ctx)
     if max_items is not None and len(kept) > max_items:
         kept = _balanced(kept, max_items)

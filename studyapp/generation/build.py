@@ -27,6 +27,9 @@ from .lexicon import Entry, Lexicon
 from .text import GAP, content_words, contains_phrase, jaccard, norm, sentence_case
 
 KINDS = ("cloze", "single_choice", "true_false", "short_answer", "multiple_response")
+KIND_STRENGTH = {"single_choice": 0, "multiple_response": 1, "short_answer": 2, "cloze": 3, "true_false": 4}
+"""The order in which the kinds of one passage are tried: an item of a weaker kind that repeats a
+fact a stronger one already asks is dropped (see ``gates.gives_away``)."""
 MAX_COPY_WORDS = 45
 """Statements longer than this are not copied into stems (too long to read as an item)."""
 
@@ -606,10 +609,12 @@ def _list_pool(lst: ItemList, st: Statement, ctx: Context) -> tuple[list[str], s
     """Return (distractor pool, key type) for a list: same entity type, or policy measures."""
     if lst.type:
         groups = {(ctx.lexicon.lookup(i).group if ctx.lexicon.lookup(i) else "") for i in lst.items}
-        group = groups.pop() if len(groups) == 1 else None
-        if lst.type == "THEME" and not group:
-            return [], ""
-        pool = ctx.absent_entries(lst.type, group if lst.type == "THEME" else None)
+        if lst.type == "THEME":     # absent themes of the keys' groups (each key must have one)
+            if not all(groups):
+                return [], ""
+            pool = unique([p for g in sorted(groups) for p in ctx.absent_entries(lst.type, g)])
+        else:
+            pool = ctx.absent_entries(lst.type, None)
         ctx.rng.shuffle(pool)
         return pool, lst.type
     typed: dict[str, int] = {}

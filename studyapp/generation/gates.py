@@ -16,8 +16,17 @@ Item gates (in the order applied; the first that fails rejects the candidate):
 ``distractor_form``
     Distractors are distinct from the key and each other after normalising, and of the key's
     form (shape and comparable length, :func:`.build.same_form`).
+``general_knowledge``
+    No "in which province is <city>?" item (geography, not what the text teaches; "<city> is
+    the capital of which province?" stays), and no cloze blanking the Party in a generic phrase
+    ("implementing the ___'s deployment"): guessable from any such text.
 ``false_statement_unsupported``
     A false statement is not supported by any statement of the text.
+``false_statement_fair``
+    A false statement's swapped-in phrase is not spelled nearly like the original
+    (``NEAR_SPELLING``: "Northwest China" for "Northeast China"), nor, for phrases other than
+    names, a variant of it that the text uses elsewhere ("sustainable revitalization" for
+    "comprehensive revitalization" when the text also speaks of sustainable revitalization).
 ``topic_key``
     The key of a cloze, short-answer or gapped single-choice item is not one of the document's
     topic phrases (named in the title or in at least half of the passages: nearly every stem
@@ -38,7 +47,11 @@ Bank gates (against the items kept so far): ``duplicate_stem``, ``duplicate_pass
 (one item per passage and key, across kinds), ``gives_away_other_item`` (a short-answer and a
 single-choice item on one passage that ask the same relation both ways round, each stem
 showing the other's key: the first kept wins, and the builders emit the single-choice item
-first), ``reused_distractor`` (an invented distractor of two or more words, one the document
+first; and, generalised, a cloze, true/false statement or gapped single choice that repeats a
+kept item on its passage: its stem shows a key of that item (any key of a multiple response),
+its own key (a false statement: the phrase it replaced) is one, or the kept stem shows its key;
+candidates are tried strongest kind first, single choice, multiple response, short answer,
+cloze, true/false, so the weaker copy of a fact is the one dropped), ``reused_distractor`` (an invented distractor of two or more words, one the document
 does not contain, is used by one item of the bank only), ``near_duplicate_stem``: token Jaccard of the
 stems' content words (blanks filled with the key) at least ``NEAR_DUPLICATE``, or a second
 copy of the same clause of a statement (a cloze and a true/false statement cut from one clause
@@ -56,6 +69,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable
+from difflib import SequenceMatcher
 
 from ..interchange.records import ItemRecord
 from .build import Candidate, Context, same_form
@@ -68,6 +82,12 @@ SAME_CLAUSE = 0.5
 the other's, or their Jaccard index reaches this."""
 MAX_COPIED_RUN = 15
 """A true/false statement or gapped stem copies at most this many consecutive passage words."""
+RESTATED = 0.8
+"""A true statement is a repeat when this share of its content words is in a kept stem."""
+NAME_TYPES = frozenset({"PERSON", "TITLE", "CITY", "PROVINCE", "ORG", "YEAR", "DATE", "NUMBER"})
+"""Names: a false statement giving one that the text gives someone else is still clearly false."""
+NEAR_SPELLING = 0.8
+"""A false statement's swapped-in phrase this alike in spelling to the original is refused."""
 ABSOLUTE_WORDS = re.compile(r"\b(?:all|every|never|always|completely|entirely|only|none|totally)\b", re.I)
 
 _PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|these|those)\b",
@@ -201,6 +221,32 @@ def gate_false_statement_unsupported(c: Candidate, ctx: Context) -> bool:
     return not ctx.supported(c.statement, *c.swapped)
 
 
+def gate_general_knowledge(c: Candidate, ctx: Context) -> bool:
+    if c.rule == "city.province" and "capital" not in c.stem:
+        return False        # "in which province is Harbin?": geography, not what the text teaches
+    if c.kind == "cloze" and c.key_type == "ORG":
+        entry = ctx.lexicon.lookup(c.key)
+        in_title = re.search(r"\bof\s+(?:the\s+)?$", c.stem[:c.stem.find("___")], re.I)
+        if entry is not None and entry.group == "party" and not in_title:
+            return False    # "implementing the ___'s deployment": the Party, guessed from any such text
+    return True
+
+
+def gate_false_statement_fair(c: Candidate, ctx: Context) -> bool:
+    if c.swapped is None:
+        return True
+    original, replacement = c.swapped
+    if c.key_type not in {"DATE", "YEAR", "NUMBER"} and \
+            SequenceMatcher(None, original.lower(), replacement.lower()).ratio() >= NEAR_SPELLING:
+        return False        # "Northwest China" for "Northeast China" reads as a misprint
+    mine, theirs = content_words(original), content_words(replacement)
+    new, shared = theirs - mine, theirs & mine
+    if new and shared and c.key_type not in NAME_TYPES:
+        # "sustainable revitalization" for "comprehensive ...": the text uses it elsewhere too
+        return not any(new | shared <= words for words in ctx.analysis.content)
+    return True
+
+
 def gate_topic_key(c: Candidate, ctx: Context) -> bool:
     if c.kind not in {"cloze", "short_answer"} and not (c.kind == "single_choice" and GAP_RE.search(c.stem)):
         return True
@@ -255,7 +301,9 @@ ITEM_GATES: list[tuple[str, Callable[[Candidate, Context], bool]]] = [
     ("key_not_in_stem", gate_key_not_in_stem),
     ("enough_distractors", gate_enough_distractors),
     ("distractor_form", gate_distractor_form),
+    ("general_knowledge", gate_general_knowledge),
     ("false_statement_unsupported", gate_false_statement_unsupported),
+    ("false_statement_fair", gate_false_statement_fair),
     ("topic_key", gate_topic_key),
     ("copied_sentence", gate_copied_sentence),
     ("absolute_distractor", gate_absolute_distractor),
@@ -296,7 +344,8 @@ class Bank:
     def __init__(self, frequency: dict[str, int], threshold: float = NEAR_DUPLICATE,
                  in_document: Callable[[str], bool] | None = None, topic: set[str] | None = None):
         self.frequency = frequency
-        self.topic_words = {w for t in (topic or ()) for w in content_words(t)}
+        self.topic = set(topic or ())
+        self.topic_words = {w for t in self.topic for w in content_words(t)}
         self.in_document = in_document or (lambda phrase: False)
         self.invented: set[str] = set()
         self.threshold = threshold
@@ -342,6 +391,8 @@ class Bank:
             return "duplicate_passage_key"
         if any(gives_away(c, k) or gives_away(k, c) for k in self.items if k.passage == c.passage):
             return "gives_away_other_item"
+        if self.repeats_kept(c):
+            return "gives_away_other_item"
         if any(norm(d) in self.invented for d in self.invented_distractors(c)):
             return "reused_distractor"
         if is_copy(c) and c.statement is not None:
@@ -362,6 +413,37 @@ class Bank:
                         self.near_pairs.append((self.items[i].stem, c.stem))
                         return "near_duplicate_stem"
         return None
+
+    def repeats_kept(self, c: Candidate) -> bool:
+        """Return True if cloze or true/false ``c`` shows or repeats the key of a kept item (not a
+        true/false one) on its passage: its stem contains one of that item's keys (any key of a
+        multiple-response item), or its own key (a false statement: the phrase it replaced) is one.
+
+        Candidates are tried strongest kind first, so the weaker copy of a fact is the one dropped,
+        and no gapped sentence or statement carries the answer of a neighbouring item.
+        """
+        if not is_gapped_copy(c):
+            return False
+        mine = [k for k in (c.answers if c.kind != "true_false" else c.swapped[:1] if c.swapped else [])
+                if not self.is_topic(k)]
+        said = content_words(c.stem) - self.topic_words if c.kind == "true_false" and c.swapped is None else set()
+        for i, k in enumerate(self.items):
+            if k.passage != c.passage:
+                continue
+            if any(contains_phrase(k.stem, m) for m in mine):
+                return True         # the kept stem shows this one's key
+            if said and len(said & self.tokens[i]) >= RESTATED * len(said):
+                return True         # a true statement the kept stem (blank filled) already says
+            if k.kind == "true_false":
+                continue
+            for key in item_keys(k):
+                if not self.is_topic(key) and (norm(key) in {norm(m) for m in mine} or contains_phrase(c.stem, key)):
+                    return True
+        return False
+
+    def is_topic(self, phrase: str) -> bool:
+        q = norm(phrase)
+        return len(q) <= 1 or q in self.topic or re.sub(r"^the ", "", q) in self.topic
 
     def add(self, c: Candidate) -> None:
         """Keep ``c``."""
@@ -431,6 +513,12 @@ def repick_reused(c: Candidate, bank: Bank, ctx: Context) -> None:
                 continue
             o.text = p
             break
+
+
+def is_gapped_copy(c: Candidate) -> bool:
+    """Return True for the weak kinds the bank drops when they repeat a kept item: clozes,
+    true/false statements, and single-choice items that gap a copied clause."""
+    return c.kind in {"cloze", "true_false"} or (c.kind == "single_choice" and c.rule.startswith("copy."))
 
 
 def is_copy(c: Candidate) -> bool:
