@@ -253,7 +253,7 @@ def test_true_false_statements_are_true_or_false_per_text(study):
     assert any(o.is_key and o.text == "False" for i in tf for o in i.options)
     for item in tf:
         if item.options[1].is_key:      # false: the explanation names what was swapped
-            m = re.search(r'"(.+)" It names (.+), not (.+)\.$', item.explanation)
+            m = re.search(r'"(.+)" Passage \d+ names (.+), not (.+)\.$', item.explanation)
             assert m and m.group(3) in item.stem
             passage = study.document.passages[item.passage - 1].text
             assert normalise_answer(item.stem.removeprefix("According to the text, ")) not in \
@@ -528,6 +528,92 @@ def test_gate_lint_distractor_length(ctx):
     assert not GATES["lint_distractor_length"](mr(long_keys, ["mild climate", "low labour costs", "seaports"]), ctx)
     assert GATES["lint_distractor_length"](mr(long_keys[:2], ["mild climate", "low labour costs",
                                                               "booming tourism sector"]), ctx)
+
+
+def test_gate_lint_distractor_length_clear_margin(ctx):
+    """Every key longer than every distractor by a clear margin (or the shortest key more than
+    1.3 times the longest distractor): dropped, even when the means are close."""
+    def mr(keys, distractors):
+        return Candidate("multiple_response", "Which of the following did Xi advocate?", 7, "k",
+                         options=[OptionRecord(k, True) for k in keys] + [OptionRecord(d, False) for d in distractors])
+    keys = ["the modernization of farms and villages", "the improvement of grain output capacity in the north",
+            "the creation of a setting in which farming can prosper"]
+    short = ["the expansion of coal exports", "the opening of new ports", "the growth of trade fairs"]
+    assert not GATES["lint_distractor_length"](mr(keys, short), ctx)
+    mixed = ["the expansion of real estate development", "the construction of new deep-water seaports along the coast",
+             "the expansion of cross-border cooperation with neighbouring countries"]
+    assert GATES["lint_distractor_length"](mr(keys, mixed), ctx)
+    assert not GATES["lint_distractor_length"](mr(["a" * 40, "b" * 45], ["c" * 30, "d" * 30, "e" * 30]), ctx)
+
+
+def _named_in_explanation(item):
+    """Return the part of a choice item's explanation after "it does not mention", or None."""
+    m = re.search(r"it does not mention (.+)\.$", item.explanation)
+    return m.group(1) if m else None
+
+
+@pytest.mark.parametrize("which", ["study", "seedlike"])
+def test_choice_explanations_name_the_items_own_distractors(which, request):
+    """Every option text named after "does not mention" is one of the item's own options (its
+    final ones, after repairs and re-picks), and nothing else is named there."""
+    result = request.getfixturevalue(which)
+    checked = 0
+    for item in result.items:
+        if item.kind not in {"multiple_response", "single_choice"}:
+            continue
+        tail = _named_in_explanation(item)
+        if tail is None:
+            continue
+        checked += 1
+        distractors = [o.text for o in item.options if not o.is_key]
+        rest = tail
+        for d in sorted(distractors, key=len, reverse=True):
+            assert d in rest, (d, item.explanation)
+            rest = rest.replace(f'"{d}"', " ").replace(d, " ", 1)
+        assert not re.sub(r"[\s,\"]|\bor\b", "", rest), (rest, item.explanation)
+    assert checked
+
+
+def test_false_statement_must_swap_a_phrase_of_the_cited_passage(ctx):
+    """A false statement from invented policy stock ("raise taxes on private firms"), false only by
+    omission, is dropped; one swapping a phrase of the cited passage for another of its type,
+    with a grammatical explanation, passes."""
+    gate = GATES["false_statement_swap"]
+    title = "Vice Premier of the State Council"
+    n = next(k for k, text in ctx.analysis.passages.items() if title in text)
+    passage = ctx.analysis.passages[n]
+    st = next(s for s in ctx.analysis.statements if s.passage == n)
+    def tf(stem, swapped, explanation):
+        explanation = explanation.replace("Passage 2", f"Passage {n}")
+        return Candidate("true_false", stem, n, "false:" + stem,
+                         options=[OptionRecord("True", False), OptionRecord("False", True)],
+                         explanation=explanation, key_type="TITLE", swapped=swapped, statement=st)
+    omitted = tf("According to the text, President Xi stressed the need to raise taxes on private firms.",
+                 None, "False. Passage 2 says: \"...\" It names achieve growth, not raise taxes on private firms.")
+    assert not gate(omitted, ctx)
+    measure = tf("According to the text, President Xi stressed the need to raise taxes on private firms.",
+                 ("Cai Qi", "raise taxes on private firms"),
+                 "False. Passage 2 says: \"...\" Passage 2 names Cai Qi, not raise taxes on private firms.")
+    assert not gate(measure, ctx)
+    ok = tf("According to the text, Ding Xuexiang was Minister of Commerce.", (title, "Minister of Commerce"),
+            f"False. Passage 2 says: \"...\" Passage 2 names Ding Xuexiang as {title}, not Minister of Commerce.")
+    assert gate(ok, ctx)
+    ungrammatical = tf(ok.stem, ok.swapped, f"False. Passage 2 says: \"...\" It names {title}, not Minister of Commerce.")
+    assert not gate(ungrammatical, ctx)
+    elsewhere = tf("According to the text, the meeting was held in Dalian.", ("Shenyang", "Dalian"),
+                   "False. Passage 2 says: \"...\" Passage 2 names Shenyang, not Dalian.")
+    assert "Shenyang" in passage or not gate(elsewhere, ctx)    # the original must be in the cited passage
+
+
+def test_list_distractors_prefer_theme_swaps_over_measures(study, seedlike):
+    """No generated item offers a measure that runs against the speech; and where a list item
+    names a grouped theme, a distractor swaps it for another of its group."""
+    for result in (study, seedlike):
+        for item in result.items:
+            for o in item.options:
+                assert not re.search(r"relaxation of environmental|cutting of agricultural|taxes on private",
+                                     o.text), o.text
+            assert "raise taxes" not in item.stem
 
 
 def test_bank_gate_reused_distractor():

@@ -87,6 +87,10 @@ class Candidate:
     swapped: tuple[str, str] | None = None
     statement: Statement | None = None
     pool: list[str] = field(default_factory=list)
+    explain_head: str = ""
+    explain_quoted: bool = False
+    """For choice items whose explanation names the distractors: the explanation up to the
+    distractors ("Passage N says: ... It names A and B"); see :func:`choice_explanation`."""
 
     @property
     def keys(self) -> list[str]:
@@ -194,6 +198,34 @@ class Context:
                 break
         self._support_cache[cache_key] = result
         return result
+
+
+def name_options(texts: list[str], conjunction: str = "and", quoted: bool = False) -> str:
+    """Return option texts joined for an explanation; quoted ("achieve X") when they are verb
+    phrases, which "It names ..." could not take as they are."""
+    return join_names([f'"{t}"' for t in texts] if quoted else list(texts), conjunction)
+
+
+def choice_explanation(c: Candidate) -> str:
+    """Return the explanation of ``c`` built from its final options: a choice item whose
+    explanation names what the text does not mention names its own distractors, whatever
+    swaps, repairs or lint re-picks happened after it was built."""
+    if c.explain_head and c.kind in {"single_choice", "multiple_response"}:
+        ds = c.distractors
+        tail = f"; it does not mention {name_options(ds, 'or', c.explain_quoted)}." if ds else "."
+        return c.explain_head + tail
+    return c.explanation
+
+
+def refresh_explanation(c: Candidate) -> None:
+    """Rebuild, in place, the explanation of ``c`` from its final options."""
+    c.explanation = choice_explanation(c)
+
+
+def false_explanation(n: int, st: Statement, original: str, replacement: str) -> str:
+    """Return the explanation of a false statement made by swapping ``original`` (a phrase of
+    passage ``n``) for ``replacement``: "False. Passage N says: "..." Passage N names X, not Y."."""
+    return f"False. Passage {n} says: {quote(st)} Passage {n} names {original}, not {replacement}."
 
 
 def replace_once(text: str, old: str, new: str) -> str:
@@ -515,8 +547,7 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             out.append(Candidate(
                 "true_false", said, n, "false:" + norm(said),
                 options=[OptionRecord("True", False), OptionRecord("False", True)],
-                explanation=(f"False. Passage {n} says: {quote(st)} It names {person.text} as {title.text}, "
-                             f"not {ds[0]}."),
+                explanation=false_explanation(n, st, f"{person.text} as {title.text}", ds[0]),
                 support=[person.text, title.text], key_type="TITLE", rule="person.title.false",
                 swapped=(title.text, ds[0]), statement=st))
 
@@ -633,13 +664,73 @@ def _list_pool(lst: ItemList, st: Statement, ctx: Context) -> tuple[list[str], s
             ctx.rng.shuffle(pool)
             return pool, type_
     if lst.form in {"the_of", "verb", "gerund"}:
+        # Preferred: the list's own items with a theme (field, process) they name swapped for an
+        # absent entry of the same lexicon group ("the deepening of tax reform" for "... of
+        # state-owned enterprise reform"); then the lexicon's measures.
+        derived = _theme_swaps(lst, st, ctx)
+        ctx.rng.shuffle(derived)
         pool = [m.render(lst.form) for m in ctx.lexicon.measures]
         pool = [p for p in pool if not ctx.in_document(p)]
         if lst.form == "gerund" and lst.items[0][:1].isupper():
             pool = [sentence_case(p) for p in pool]
         ctx.rng.shuffle(pool)
-        return pool, "MEASURE"
+        return unique(derived + pool), "MEASURE"
     return [], ""
+
+
+def _theme_swaps(lst: ItemList, st: Statement, ctx: Context) -> list[str]:
+    """Return, for each list item naming a grouped theme, the item with that theme replaced by
+    an entry of the same group that the document never mentions (at most one per item)."""
+    out = []
+    for item in lst.items:
+        options = []
+        for m in st.mentions:
+            if m.type != "THEME" or not contains_phrase(item, m.text):
+                continue
+            entry = ctx.entry(m)
+            if entry is None or not entry.group:
+                continue
+            for name in ctx.absent_entries(m.type, entry.group):
+                swapped = replace_once(item, m.text, name)
+                if swapped != item and not ctx.in_document(swapped):
+                    options.append(swapped)
+        if options:     # one per item: three variants of one key would point at it
+            out.append(ctx.rng.choice(options))
+    return unique(out)
+
+
+LENGTH_RATIO = 1.3
+"""A multiple-response item whose shortest key is longer than this times its longest distractor
+gives its keys away by length."""
+LENGTH_MARGIN = 5
+"""... and so does one whose every key is at least this many characters longer than every
+distractor."""
+
+
+def keys_stand_out(keys: list[str], distractors: list[str]) -> bool:
+    """Return True if every key is longer than every distractor by a clear margin: the shortest
+    key exceeds the longest distractor by ``LENGTH_MARGIN`` characters or more, or is longer
+    than ``LENGTH_RATIO`` times it."""
+    if not keys or not distractors:
+        return False
+    shortest_key = min(len(k) for k in keys)
+    longest_d = max(len(d) for d in distractors)
+    return shortest_key - longest_d >= LENGTH_MARGIN or shortest_key > LENGTH_RATIO * longest_d
+
+
+def pick_list_distractors(keys: list[str], pool: list[str], type_: str, ctx: Context, n: int = 3) -> list[str]:
+    """Return ``n`` distractors for list keys from ``pool`` (least used first); when those would
+    leave the keys standing out by length (:func:`keys_stand_out`), the ones nearest the keys'
+    mean length instead."""
+    key_norms = {norm(k) for k in keys}
+    eligible = [p for p in ctx.least_used(pool) if norm(p) not in key_norms
+                and (type_ in {"MEASURE", "PROVINCE", "STRENGTH", "FIELD", "PROCESS"} or same_form(keys[0], p))]
+    eligible = unique(eligible)
+    ds = eligible[:n]
+    if keys_stand_out(keys, ds) or keys_stand_out(ds, keys):
+        mean = sum(len(k) for k in keys) / len(keys)
+        ds = sorted(eligible, key=lambda p: abs(len(p) - mean))[:n]
+    return ds
 
 
 def _list_stem(lst: ItemList, st: Statement) -> str | None:
@@ -740,21 +831,17 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             rest = [k for k in keys if k is not longest]
             if len(longest) > 2 * max(len(k) for k in rest):
                 keys = rest     # a key twice as long as the others stands out: leave it unoffered
-        ds: list[str] = []
-        for cand in ctx.least_used(pool):
-            if len(ds) == 3:
-                break
-            if norm(cand) in key_norms | {norm(d) for d in ds}:
-                continue
-            if type_ in {"MEASURE", "PROVINCE", "STRENGTH", "FIELD", "PROCESS"} or same_form(keys[0], cand):
-                ds.append(cand)
+        ds = pick_list_distractors(keys, pool, type_, ctx)
         ctx.use(ds)
-        out.append(Candidate(
+        verbal = lst.form in {"verb", "gerund"}
+        mr = Candidate(
             "multiple_response", stem, n, "|".join(sorted(key_norms)),
             options=shuffled_options(keys, ds, ctx.rng),
-            explanation=(f"Passage {n} says: {quote(st)} It names {join_names(keys)}; it does not "
-                         f"mention {join_names(ds, 'or')}."),
-            support=keys, key_type=type_, rule=f"list.{lst.trigger}", statement=st, pool=pool))
+            explain_head=f"Passage {n} says: {quote(st)} It names {name_options(keys, quoted=verbal)}",
+            explain_quoted=verbal, support=keys, key_type=type_, rule=f"list.{lst.trigger}", statement=st,
+            pool=pool)
+        refresh_explanation(mr)
+        out.append(mr)
         if ctx.want_true() or not ds:
             start = ctx.rng.randrange(len(keys))
             said, item = None, keys[start]
@@ -768,7 +855,10 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                     options=[OptionRecord("True", True), OptionRecord("False", False)],
                     explanation=f"True. Passage {n} says: {quote(st)}", support=[item], key_type=type_,
                     rule=f"list.true.{lst.trigger}", statement=st))
-        else:
+        elif lst.trigger == "entities" and lst.type and type_ == lst.type:
+            # A false statement swaps a listed entity for an absent one of the same type, and only
+            # in a closed list of entities ("secretaries from A, B and C reported"), which the
+            # passage then contradicts; never a policy measure (false only by omission).
             said, wrong = None, ds[0]
             for wrong in ds:
                 said = _list_statement(lst, st, wrong)
@@ -778,8 +868,7 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                 out.append(Candidate(
                     "true_false", said, n, "false:" + norm(said),
                     options=[OptionRecord("True", False), OptionRecord("False", True)],
-                    explanation=(f"False. Passage {n} says: {quote(st)} It names {join_names(keys)}, "
-                                 f"not {wrong}."),
+                    explanation=false_explanation(n, st, join_names(keys), wrong),
                     support=[keys[0]], key_type=type_, rule=f"list.false.{lst.trigger}",
                     swapped=(keys[0], wrong), statement=st))
     return out
@@ -795,7 +884,7 @@ def list_gap_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             continue
         pool, type_ = _list_pool(lst, st, ctx)
         keys = unique(lst.items)
-        ds = [p for p in pool if norm(p) not in {norm(k) for k in keys}][:3]
+        ds = pick_list_distractors(keys, pool, type_, ctx)
         head, tail = st.text[:lst.start], st.text[lst.end:].rstrip(".")
         cut = head.rfind(", ")
         if len(head.split()) > 12 and cut > 0:   # quote the clause of the list, not the sentence
@@ -806,12 +895,13 @@ def list_gap_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         body = head + GAP + tail
         n = st.passage
         plural = TYPE_PLURAL.get(lst.type, "items")
-        out.append(Candidate(
+        gap = Candidate(
             "multiple_response", f"Which of the following {plural} fill the gap in \"{body}\"?", n,
             "|".join(sorted(norm(k) for k in keys)), options=shuffled_options(keys, ds, ctx.rng),
-            explanation=(f"Passage {n} says: {quote(st)} It names {join_names(keys)}; it does not "
-                         f"mention {join_names(ds, 'or')}."),
-            support=keys, key_type=type_, rule="list.gap", statement=st, pool=pool))
+            explain_head=f"Passage {n} says: {quote(st)} It names {join_names(keys)}",
+            support=keys, key_type=type_, rule="list.gap", statement=st, pool=pool)
+        refresh_explanation(gap)
+        out.append(gap)
     return out
 
 
@@ -981,7 +1071,7 @@ def copy_candidates(st: Statement, ctx: Context) -> dict[str, list[Candidate]]:
         out["true_false"].append(Candidate(
             "true_false", sentence_case(false_text), n, "false:" + norm(false_text),
             options=[OptionRecord("True", False), OptionRecord("False", True)],
-            explanation=(f"False. Passage {n} says: {quote(st)} It names {m.text}, not {repl}."),
+            explanation=false_explanation(n, st, m.text, repl),
             support=[m.text], key_type=m.type, rule=f"copy.false.{m.type.lower()}", swapped=(m.text, repl),
             statement=st))
     return out

@@ -72,7 +72,8 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from ..interchange.records import ItemRecord
-from .build import Candidate, Context, same_form
+from .build import (Candidate, Context, choice_explanation, keys_stand_out, refresh_explanation,
+                    same_form)
 from .text import GAP_RE, content_words, contains_phrase, jaccard, norm
 
 NEAR_DUPLICATE = 0.7
@@ -232,6 +233,36 @@ def gate_general_knowledge(c: Candidate, ctx: Context) -> bool:
     return True
 
 
+def gate_false_statement_swap(c: Candidate, ctx: Context) -> bool:
+    """A false statement swaps a phrase the cited passage contains for another of its type.
+
+    Kept only when: it records the swap; the original is in the cited passage; the statement
+    names the replacement; the replacement is a lexicon entry of the original's type (dates,
+    years and numbers: of the same form), never an invented policy measure; and the
+    explanation reads "Passage N names <original>, not <replacement>."
+    """
+    if c.kind != "true_false" or not c.options or c.options[0].is_key:
+        return True
+    if c.swapped is None:
+        return False        # false only by omission
+    original, replacement = c.swapped
+    passage = ctx.analysis.passages.get(c.passage, "")
+    if not contains_phrase(passage, original) or not contains_phrase(c.stem, replacement):
+        return False
+    measures = {norm(m.render(f)) for m in ctx.lexicon.measures for f in ("the_of", "verb", "gerund")}
+    if norm(replacement) in measures:
+        return False
+    if c.key_type in {"DATE", "YEAR", "NUMBER"}:
+        if not same_form(original, replacement):
+            return False
+    else:
+        mine, theirs = ctx.lexicon.lookup(original), ctx.lexicon.lookup(replacement)
+        if mine is None or theirs is None or mine.type != theirs.type:
+            return False
+    named = re.search(rf"Passage {c.passage} names (?P<x>.+), not (?P<y>.+)\.$", c.explanation)
+    return bool(named) and named.group("y") == replacement and contains_phrase(named.group("x"), original)
+
+
 def gate_false_statement_fair(c: Candidate, ctx: Context) -> bool:
     if c.swapped is None:
         return True
@@ -283,6 +314,8 @@ def gate_absolute_distractor(c: Candidate, ctx: Context) -> bool:
 def gate_lint_distractor_length(c: Candidate, ctx: Context) -> bool:
     if c.kind != "multiple_response" or not c.distractors:
         return True
+    if keys_stand_out(c.keys, c.distractors):
+        return False        # every key clearly longer than every distractor: picked by length
     mean_key = sum(len(k) for k in c.keys) / len(c.keys)
     mean_d = sum(len(d) for d in c.distractors) / len(c.distractors)
     longest_d = max(len(d) for d in c.distractors)
@@ -302,6 +335,7 @@ ITEM_GATES: list[tuple[str, Callable[[Candidate, Context], bool]]] = [
     ("enough_distractors", gate_enough_distractors),
     ("distractor_form", gate_distractor_form),
     ("general_knowledge", gate_general_knowledge),
+    ("false_statement_swap", gate_false_statement_swap),
     ("false_statement_unsupported", gate_false_statement_unsupported),
     ("false_statement_fair", gate_false_statement_fair),
     ("topic_key", gate_topic_key),
@@ -326,7 +360,7 @@ def to_record(c: Candidate) -> ItemRecord:
     answers = [list(c.answers)] if c.kind in {"cloze", "short_answer"} else []
     options = list(c.options) if c.kind in {"single_choice", "multiple_response", "true_false"} else []
     return ItemRecord(ext_id=ext_id(c.passage, c.kind, c.key), kind=c.kind, stem=c.stem,
-                      explanation=c.explanation, options=options, answers=answers, passage=c.passage,
+                      explanation=choice_explanation(c), options=options, answers=answers, passage=c.passage,
                       status="draft", origin="generated")
 
 
@@ -511,8 +545,12 @@ def repick_reused(c: Candidate, bank: Bank, ctx: Context) -> None:
                     or (c.kind == "single_choice" and c.statement is not None
                         and ctx.supported(c.statement, key, p))):
                 continue
+            if c.kind == "multiple_response" and keys_stand_out(
+                    c.keys, [p] + [x.text for x in c.options if not x.is_key and x is not o]):
+                continue
             o.text = p
             break
+    refresh_explanation(c)
 
 
 def is_gapped_copy(c: Candidate) -> bool:
@@ -557,6 +595,7 @@ def lint(items: list[Candidate], ctx: Context) -> tuple[float, list[str]]:
                 if not o.is_key and o.text == ds[shortest]:
                     o.text = longer[0]
                     break
+            refresh_explanation(c)
     share = (sum(key_is_longest(c) for c in choice) / len(choice)) if choice else 0.0
     if share > KEY_LONGEST_LIMIT:
         messages.append(f"key_longest: the key is the longest option in {share:.0%} of single-choice "
