@@ -445,6 +445,23 @@ def _event_in(text: str) -> str:
     return m.group(1).lower() if m else "meeting"
 
 
+def _city_choice(city, stem: str, fact: str, rule: str, n: int, st: str, ctx) -> "Candidate":
+    """Return a single-choice "in which city" candidate whose key is ``city``.
+
+    Args:
+        city: the CITY entity of sentence ``st`` (passage ``n``).
+        stem: the question; fact: the sentence that ends the explanation; rule: the rule's name.
+    Returns:
+        The candidate, with three distractors of type CITY chosen from the document, then the lexicon.
+    """
+    pool = pool_for(city, ctx)
+    ds = choose(city.text, answer_forms(city, ctx), pool, 3, ctx, st, city.text)
+    return Candidate(
+        "single_choice", stem, n, city.name, options=shuffled_options([city.text], ds, ctx.rng),
+        explanation=f"Passage {n} says: {quote(st)} {fact}",
+        support=[city.text], key_type="CITY", rule=rule, statement=st, pool=pool)
+
+
 def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
     """Return the relation-template candidates of a statement (questions, not copies)."""
     out: list[Candidate] = []
@@ -470,13 +487,9 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             base = PAST_TO_BASE.get(verb.split()[0], verb.split()[0])
             base = base + verb[len(verb.split()[0]):]
             if city:
-                pool = pool_for(city, ctx)
-                ds = choose(city.text, answer_forms(city, ctx), pool, 3, ctx, st, city.text)
-                out.append(Candidate(
-                    "single_choice", f"In which city did {subj.text} {base} the {event}{when}?", n, city.name,
-                    options=shuffled_options([city.text], ds, ctx.rng),
-                    explanation=f"Passage {n} says: {quote(st)} The {event} was held in {city.text}.",
-                    support=[city.text], key_type="CITY", rule="host.where", statement=st, pool=pool))
+                out.append(_city_choice(
+                    city, f"In which city did {subj.text} {base} the {event}{when}?",
+                    f"The {event} was held in {city.text}.", "host.where", n, st, ctx))
             if date:
                 out.append(Candidate(
                     "short_answer", f"On what date did {subj.text} {base} the {event}{where}?", n, date.text,
@@ -577,13 +590,9 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         city = _first(st, "CITY", m.start())
         year = _first(st, "YEAR", m.start())
         if city:
-            pool = pool_for(city, ctx)
-            ds = choose(city.text, answer_forms(city, ctx), pool, 3, ctx, st, city.text)
-            out.append(Candidate(
-                "single_choice", f"In which city was the {mod} {event} held?", n, city.name,
-                options=shuffled_options([city.text], ds, ctx.rng),
-                explanation=f"Passage {n} says: {quote(st)} The {mod} {event} was held in {city.text}.",
-                support=[city.text], key_type="CITY", rule="earlier.where", statement=st, pool=pool))
+            out.append(_city_choice(
+                city, f"In which city was the {mod} {event} held?",
+                f"The {mod} {event} was held in {city.text}.", "earlier.where", n, st, ctx))
         if year:
             where = ""            # "the previous symposium in Shenyang" gives the city away
             pool = pool_for(year, ctx)
