@@ -238,8 +238,12 @@ def test_expected_questions_on_the_study_text(study):
     assert [o.text for o in where.options if o.is_key] == ["Harbin"]
     when = by_stem["On what date did Chinese President Xi Jinping chair the symposium?"]
     assert {"7 September 2023", "September 7"} <= set(when.answers[0])
-    capacity = by_stem["According to the text, in what capacity did Ding Xuexiang take part in the symposium?"]
-    assert [o.text for o in capacity.options if o.is_key] == ["Vice Premier of the State Council"]
+    # one person in two is asked the other way round: Cai Qi's post, who was Vice Premier
+    capacity = by_stem["According to the text, in what capacity did Cai Qi take part in the symposium?"]
+    assert [o.text for o in capacity.options if o.is_key] == ["Director of the CPC Central Committee's General Office"]
+    who = by_stem["Who took part in the symposium as Vice Premier of the State Council?"]
+    assert who.kind == "short_answer" and who.answers[0][0] == "Ding Xuexiang"
+    assert "According to the text, in what capacity did Ding Xuexiang take part in the symposium?" not in by_stem
     provinces = [i for i in study.items if i.kind == "multiple_response" and "Party secretaries" in i.stem][0]
     assert sorted(o.text for o in provinces.options if o.is_key) == ["Heilongjiang", "Inner Mongolia", "Jilin",
                                                                       "Liaoning"]
@@ -292,15 +296,24 @@ def test_distractors_are_never_correct_according_to_the_text(study):
 
 
 def test_key_facts_are_covered(study):
-    """At least 80% of the hand-annotated key facts are the key of some item."""
+    """At least 80% of the hand-annotated key facts are asked by some item: the key of a choice,
+    cloze or short-answer item, or stated by a true statement (whose key is "True")."""
     facts = yaml.safe_load(KEY_FACTS.read_text(encoding="utf-8"))["facts"]
     keys = set()
+    stated = []
     for item in study.items:
         if item.kind != "true_false":
             keys.update(normalise_answer(o.text) for o in item.options if o.is_key)
+        elif item.options[0].is_key:
+            stated.append(f" {normalise_answer(item.stem)} ")
         for gap in item.answers:
             keys.update(normalise_answer(a) for a in gap)
-    covered = [f for f in facts if any(normalise_answer(a) in keys for a in f["answers"])]
+
+    def asked(answer: str) -> bool:
+        a = normalise_answer(answer)
+        return a in keys or any(f" {a} " in s for s in stated)
+
+    covered = [f for f in facts if any(asked(a) for a in f["answers"])]
     assert len(facts) >= 40
     assert len(covered) / len(facts) >= 0.8, [f["fact"] for f in facts if f not in covered]
 
@@ -673,7 +686,14 @@ def test_bank_gate_weaker_item_repeating_a_kept_one_is_dropped():
     assert bank.check(cloze) == "gives_away_other_item"
     false = Candidate("true_false", "The previous symposium was held in Dalian.", 5, "false:y",
                       swapped=("Shenyang", "Dalian"))
-    assert bank.check(false) == "gives_away_other_item"
+    assert bank.check(false) is None     # a false statement shows no key: it may ask a fact again
+    shows = Candidate("true_false", "The previous symposium in Shenyang was held in 2016.", 5, "false:v",
+                      swapped=("2018", "2016"))
+    assert bank.check(shows) == "gives_away_other_item"     # ... but its other words must not show one
+    bank.add(false)
+    again = Candidate("true_false", "The previous symposium took place in Changchun.", 5, "false:u",
+                      swapped=("Shenyang", "Changchun"))
+    assert bank.check(again) == "duplicate_passage_key"     # one false statement per phrase
     same_key = Candidate("cloze", "The last such meeting took place in ___.", 5, "Shenyang", ["Shenyang"])
     assert bank.check(same_key) in {"gives_away_other_item", "duplicate_passage_key"}
     bank.add(Candidate("cloze", "Xi set out ___ moves for the region's industries.", 9, "three", ["three"]))

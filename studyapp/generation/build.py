@@ -122,6 +122,9 @@ class Context:
         self._doc_names: dict[str, list[str]] = {}
         self._absent: dict[tuple[str, str | None], list[str]] = {}
         self.truth_kept = {True: 0, False: 0}
+        self.people_asked = 0
+        self.lists_seen = 0
+        """How many person-post relations the templates have asked (alternates the kinds)."""
         self.used: dict[str, int] = {}
         self.topic: set[str] = set()
         """Normalised forms of the document's topic phrases (named in the title, or in at least
@@ -394,6 +397,8 @@ def choose(key: str, accepted: list[str], pool: list[str], n: int, ctx: Context,
         c = norm(cand)
         if not c or c in taken or not same_form(key, cand):
             continue
+        if statement is not None and _named_elsewhere(cand, statement, original, ctx):
+            continue    # "intelligent upgrading" beside "..., and intelligent transformation": the same thing
         if statement is not None and check_support and ctx.supported(statement, original, cand):
             continue
         taken.add(c)
@@ -405,6 +410,15 @@ def choose(key: str, accepted: list[str], pool: list[str], n: int, ctx: Context,
             chosen[-1] = longer[0]
     ctx.use(chosen)
     return chosen
+
+
+def _named_elsewhere(candidate: str, statement: Statement, original: str, ctx: Context) -> bool:
+    """Return True if the statement names ``candidate`` (under any of its lexicon forms) outside
+    the phrase ``original`` it would replace: such a distractor is also true, or the same thing."""
+    entry = ctx.lexicon.lookup(candidate)
+    forms = set(entry.forms) if entry else {candidate}
+    rest = replace_once(statement.text, original, " ")
+    return any(contains_phrase(rest, f) for f in forms)
 
 
 def shuffled_options(keys: list[str], distractors: list[str], rng: random.Random) -> list[OptionRecord]:
@@ -462,6 +476,20 @@ def _city_choice(city, stem: str, fact: str, rule: str, n: int, st: str, ctx) ->
         support=[city.text], key_type="CITY", rule=rule, statement=st, pool=pool)
 
 
+_PRONOUN_WORD = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its|this|these|those)\b", re.I)
+
+
+def _false_statement(said: str, n: int, st: Statement, original: str, replacement: str, key_type: str,
+                     rule: str) -> Candidate:
+    """Return a false true/false candidate: ``said`` states ``replacement`` where passage ``n``
+    (statement ``st``) gives ``original``, a name the text ties to this one fact only."""
+    return Candidate(
+        "true_false", said, n, "false:" + norm(said),
+        options=[OptionRecord("True", False), OptionRecord("False", True)],
+        explanation=false_explanation(n, st, original, replacement), support=[original], key_type=key_type,
+        rule=rule, swapped=(original, replacement), statement=st)
+
+
 def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
     """Return the relation-template candidates of a statement (questions, not copies)."""
     out: list[Candidate] = []
@@ -496,6 +524,32 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                     date_forms(date.text),
                     explanation=f"Passage {n} says: {quote(st)} The date was {date.text}.",
                     support=[date.text], key_type="DATE", rule="host.when", statement=st))
+            prov = _first(st, "PROVINCE", city.end) if city else None
+            if prov is not None and re.fullmatch(r",\s+", text[city.end:prov.start]):
+                # "in Harbin, Heilongjiang Province": the province of the event (what the text
+                # teaches), not "in which province is Harbin?" (geography).
+                pool = pool_for(prov, ctx)
+                ds = choose(prov.text, answer_forms(prov, ctx), pool, 3, ctx, st, prov.text)
+                out.append(Candidate(
+                    "single_choice", f"In which province did {subj.text} {base} the {event}?", n, prov.name,
+                    options=shuffled_options([prov.text], ds, ctx.rng),
+                    explanation=f"Passage {n} says: {quote(st)} The {event} was held in {city.text}, "
+                                f"{prov.text}.",
+                    support=[prov.text], key_type="PROVINCE", rule="host.province", statement=st, pool=pool))
+            # False statements on the where and the when (each contradicts the text: one place,
+            # one date). Neither shows the other's key.
+            if city:
+                wrong = choose(city.text, answer_forms(city, ctx), pool_for(city, ctx), 1, ctx, st, city.text)
+                if wrong:
+                    out.append(_false_statement(
+                        f"According to the text, {subj.text} {verb} the {event} in {wrong[0]}.", n, st,
+                        city.text, wrong[0], "CITY", "host.where.false"))
+            if date:
+                wrong = choose(date.text, date_forms(date.text), pool_for(date, ctx), 1, ctx, st, date.text)
+                if wrong:
+                    out.append(_false_statement(
+                        f"According to the text, {subj.text} {verb} the {event} on {wrong[0]}.", n, st,
+                        date.text, wrong[0], "DATE", "host.when.false"))
 
     # R2: CITY, (the capital of) PROVINCE (Province).
     for city in st.mentions_of("CITY"):
@@ -539,16 +593,21 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         else:
             stem = f"According to the text, which post did {person.text} hold?"
             who = f"According to the text, who was {title.text}?"
-        out.append(Candidate(
-            "single_choice", stem, n, title.name, options=shuffled_options([title.text], ds, ctx.rng),
-            explanation=f"Passage {n} says: {quote(st)} {person.text} is named as {title.text}.",
-            support=[person.text, title.text], key_type="TITLE", rule="person.title", statement=st, pool=pool))
+        # One person in two is asked the other way round (who held the post?): both ways for
+        # one person would give each other away, and the bank wants short answers too.
+        ctx.people_asked += 1
+        if ctx.people_asked % 2:
+            out.append(Candidate(
+                "single_choice", stem, n, title.name, options=shuffled_options([title.text], ds, ctx.rng),
+                explanation=f"Passage {n} says: {quote(st)} {person.text} is named as {title.text}.",
+                support=[person.text, title.text], key_type="TITLE", rule="person.title", statement=st,
+                pool=pool))
         out.append(Candidate(
             "short_answer", who, n, person.name, answer_forms(person, ctx),
             explanation=f"Passage {n} says: {quote(st)} The answer is {person.text}.",
             support=[person.text, title.text], key_type="PERSON", rule="title.person", statement=st))
         role = f"took part in the {event} as" if attended else "was"
-        if ctx.want_true() or not ds:
+        if not ds:
             said = f"According to the text, {person.text} {role} {title.text}."
             out.append(Candidate(
                 "true_false", said, n, "true:" + norm(said),
@@ -563,6 +622,24 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                 explanation=false_explanation(n, st, f"{person.text} as {title.text}", ds[0]),
                 support=[person.text, title.text], key_type="TITLE", rule="person.title.false",
                 swapped=(title.text, ds[0]), statement=st))
+
+    # R3c: "officials, including PERSON, TITLE, ..., reported on X": a true statement that
+    # PERSON reported on X (no key of another item: the post is asked elsewhere).
+    for person in st.mentions_of("PERSON"):
+        if not re.search(r"\bincluding\s+$", text[:person.start]):
+            continue
+        did = re.search(r",\s+(?P<verb>reported|spoke|briefed|presented)\s+(?P<obj>on\s+[^,.;]+)", text[person.end:])
+        if did is None:
+            continue
+        obj = re.split(r"\s+(?:in|of|for)\s+(?:their|its|his|her)\b", did.group("obj"))[0].strip()
+        if len(obj.split()) < 3 or _PRONOUN_WORD.search(obj):
+            continue
+        said = f"According to the text, {person.text} {did.group('verb')} {obj}."
+        out.append(Candidate(
+            "true_false", said, n, "true:" + norm(said),
+            options=[OptionRecord("True", True), OptionRecord("False", False)],
+            explanation=f"True. Passage {n} says: {quote(st)}", support=[person.text], key_type="PERSON",
+            rule="person.reported.true", statement=st))
 
     # R3b: PERSON, who heads ORG.
     for person in st.mentions_of("PERSON"):
@@ -593,6 +670,11 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             out.append(_city_choice(
                 city, f"In which city was the {mod} {event} held?",
                 f"The {mod} {event} was held in {city.text}.", "earlier.where", n, st, ctx))
+            wrong = choose(city.text, answer_forms(city, ctx), pool_for(city, ctx), 1, ctx, st, city.text)
+            if wrong:
+                out.append(_false_statement(
+                    f"According to the text, the {mod} {event} was held in {wrong[0]}.", n, st, city.text,
+                    wrong[0], "CITY", "earlier.where.false"))
         if year:
             where = ""            # "the previous symposium in Shenyang" gives the city away
             pool = pool_for(year, ctx)
@@ -601,11 +683,17 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                 "short_answer", f"In which year was the {mod} {event}{where} held?", n, year.text, [year.text],
                 explanation=f"Passage {n} says: {quote(st)} It was held in {year.text}.",
                 support=[year.text], key_type="YEAR", rule="earlier.when", statement=st))
-            out.append(Candidate(
-                "single_choice", f"In which year was the {mod} {event}{where} held?", n, year.text,
-                options=shuffled_options([year.text], ds, ctx.rng),
-                explanation=f"Passage {n} says: {quote(st)} It was held in {year.text}.",
-                support=[year.text], key_type="YEAR", rule="earlier.when", statement=st, pool=pool))
+            if not city:     # (with a city asked as single choice, the year is a short answer)
+                out.append(Candidate(
+                    "single_choice", f"In which year was the {mod} {event}{where} held?", n, year.text,
+                    options=shuffled_options([year.text], ds, ctx.rng),
+                    explanation=f"Passage {n} says: {quote(st)} It was held in {year.text}.",
+                    support=[year.text], key_type="YEAR", rule="earlier.when", statement=st, pool=pool))
+            wrong = choose(year.text, [year.text], pool_for(year, ctx), 1, ctx, st, year.text)
+            if wrong:
+                out.append(_false_statement(
+                    f"According to the text, the {mod} {event} took place in {wrong[0]}.", n, st, year.text,
+                    wrong[0], "YEAR", "earlier.when.false"))
 
     # R5: REGION bears a primary responsibility for Xing THEME / primary responsibility of REGION in Xing THEME.
     for region in st.mentions_of("REGION"):
@@ -640,6 +728,14 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             n, theme.name, options=shuffled_options([theme_phrase], ds, ctx.rng),
             explanation=f"Passage {n} says: {quote(st)} The answer is {theme_phrase}.",
             support=[theme_phrase], key_type="THEME", rule="responsibility.what", statement=st, pool=pool))
+        # "The primary responsibility" is one: another theme in its place contradicts the text.
+        wrong = [d for d in ctx.least_used(pool) if norm(d) not in {norm(x) for x in ds}
+                 and not ctx.supported(st, theme.text, d) and same_form(theme_phrase, d)][:1]
+        if wrong:
+            ctx.use(wrong)
+            out.append(_false_statement(
+                f"According to the text, {region_text} bears the {resp} for {ger} {wrong[0]}.", n, st,
+                theme_phrase, wrong[0], "THEME", "responsibility.false"))
     return out
 
 
@@ -739,6 +835,12 @@ def pick_list_distractors(keys: list[str], pool: list[str], type_: str, ctx: Con
     if keys_stand_out(keys, ds) or keys_stand_out(ds, keys):
         mean = sum(len(k) for k in keys) / len(keys)
         ds = sorted(eligible, key=lambda p: abs(len(p) - mean))[:n]
+    longest_key = max((len(k) for k in keys), default=0)
+    if ds and longest_key > 2 * max(len(d) for d in ds):
+        # no key more than twice the longest distractor (the bank lint): swap in the longest
+        longer = sorted((p for p in eligible if p not in ds), key=len, reverse=True)
+        if longer and len(longer[0]) > max(len(d) for d in ds):
+            ds[-1] = longer[0]
     return ds
 
 
@@ -840,6 +942,8 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             rest = [k for k in keys if k is not longest]
             if len(longest) > 2 * max(len(k) for k in rest):
                 keys = rest     # a key twice as long as the others stands out: leave it unoffered
+        if not lst.type and len(keys) >= 2 and _split_list(lst, st, keys, pool, ctx, out):
+            continue
         ds = pick_list_distractors(keys, pool, type_, ctx)
         ctx.use(ds)
         verbal = lst.form in {"verb", "gerund"}
@@ -851,7 +955,11 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
             pool=pool)
         refresh_explanation(mr)
         out.append(mr)
-        if ctx.want_true() or not ds:
+        count = _count_candidate(lst, st, stem, keys, ctx)
+        if count is not None:
+            out.append(count)
+        closed = lst.trigger == "entities" and lst.type and type_ == lst.type
+        if (ctx.want_true() and not closed) or not ds:
             start = ctx.rng.randrange(len(keys))
             said, item = None, keys[start]
             for item in keys[start:] + keys[:start]:
@@ -864,7 +972,9 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                     options=[OptionRecord("True", True), OptionRecord("False", False)],
                     explanation=f"True. Passage {n} says: {quote(st)}", support=[item], key_type=type_,
                     rule=f"list.true.{lst.trigger}", statement=st))
-        elif lst.trigger == "entities" and lst.type and type_ == lst.type:
+        else:
+            if not closed:
+                continue
             # A false statement swaps a listed entity for an absent one of the same type, and only
             # in a closed list of entities ("secretaries from A, B and C reported"), which the
             # passage then contradicts; never a policy measure (false only by omission).
@@ -881,6 +991,115 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                     support=[keys[0]], key_type=type_, rule=f"list.false.{lst.trigger}",
                     swapped=(keys[0], wrong), statement=st))
     return out
+
+
+_OF_TAIL = re.compile(r"^(?P<head>(?:the\s+)?\w+(?:\s+and\s+\w+)?\s+of\s+)(?P<tail>(?:\w[\w-]*\s+){0,3}\w[\w-]*)$")
+"""A list item "the expansion of industrial chains": a cloze blanks the tail after "of" (four words at most)."""
+
+
+def _split_list(lst: ItemList, st: Statement, keys: list[str], pool: list[str], ctx: Context,
+                out: list[Candidate]) -> bool:
+    """Ask every other list of policy measures one item at a time instead of as one
+    multiple-response item: a true statement on one item, a cloze on the words after "of" in
+    another ("S urged the expansion of ___."), and a single-choice question on a third (its
+    distractors: measures of the same form the document does not mention).
+
+    Returns True (the items appended to ``out``) when the list was split, False when the
+    caller should build a multiple-response item: every other eligible list, lists whose
+    items have no one-item statement, or when fewer than two items could be asked.
+    """
+    if lst.form not in {"the_of", "verb", "gerund"}:
+        return False
+    if _list_statement(lst, st, keys[0]) is None:
+        return False
+    if len(keys) < 3:
+        ctx.lists_seen += 1         # every other list of another form
+        if ctx.lists_seen % 2:
+            return False
+    n = st.passage
+    made: list[Candidate] = []
+    # an item holding a list of its own ("transform advantages in science, education and
+    # industry ...") is asked by that list's gap item: asked alone, it would show its keys
+    left = [k for k in keys if not any(other is not lst and len(other.items) >= 2
+                                       and all(contains_phrase(k, i) for i in other.items) for other in st.lists)]
+    # the cloze first: it needs an item of the form "the X of Y"
+    for item in left:
+        m = _OF_TAIL.match(item)
+        said = _list_statement(lst, st, m.group("head") + GAP) if m else None
+        if said and said.count(GAP) == 1 and occurrences(ctx.analysis.passages.get(n, ""), m.group("head").strip()) == 1:
+            made.append(Candidate(
+                "cloze", said, n, m.group("tail"), [m.group("tail")],
+                explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.group('tail')}\".",
+                support=[m.group("tail")], key_type="", rule=f"list.split.cloze", statement=st))
+            left.remove(item)
+            break
+    said = _list_statement(lst, st, left[0]) if left else None
+    if said:
+        made.append(Candidate(
+            "true_false", said, n, "true:" + norm(said),
+            options=[OptionRecord("True", True), OptionRecord("False", False)],
+            explanation=f"True. Passage {n} says: {quote(st)}", support=[left[0]], key_type="",
+            rule="list.split.true", statement=st))
+        left.pop(0)
+    stem = _list_single_stem(lst, st)
+    if left and stem:
+        key = left[0]
+        others = {norm(k) for k in keys}
+        eligible = [p for p in ctx.least_used(pool) if norm(p) not in others and same_form(key, p)
+                    and not ABSOLUTE.search(p)][:8]
+        # of the least used, the three nearest the key in length (a short key among long
+        # distractors is picked by its length)
+        ds = sorted(eligible, key=lambda p: abs(len(p) - len(key)))[:3]
+        if len(ds) == 3:
+            ctx.use(ds)
+            sc = Candidate(
+                "single_choice", stem, n, key, options=shuffled_options([key], ds, ctx.rng),
+                explain_head=f"Passage {n} says: {quote(st)} It names \"{key}\"",
+                explain_quoted=True, support=[key], key_type="MEASURE", rule="list.split.choice",
+                statement=st, pool=pool)
+            refresh_explanation(sc)
+            made.append(sc)
+    if len(made) < 2:
+        return False
+    out.extend(made)
+    return True
+
+
+ABSOLUTE = re.compile(r"\b(?:all|every|never|always|completely|entirely|only|none|totally)\b", re.I)
+
+
+def _list_single_stem(lst: ItemList, st: Statement) -> str | None:
+    """Return a single-choice question asking one item of a list, or None."""
+    s = st.subject.text if st.subject is not None else ""
+    if lst.trigger == "verb" and s and lst.verb not in {"named", "mentioned", "pointed to", "set out", "outlined"}:
+        return f"According to the text, which of the following did {s} {_base(lst.verb)}?"
+    if lst.trigger == "need" and s:
+        return f"According to the text, which of the following did {s} {_base(lst.verb)} the need to do?"
+    if lst.trigger == "subject" and lst.verb == "were":
+        head = re.sub(r"\bas\s+(?!the\b|one\b)", "as one of the ", lst.head, count=1)
+        return f"According to the text, which of the following was {head}?"
+    return None
+
+
+def _count_candidate(lst: ItemList, st: Statement, stem: str, keys: list[str], ctx: Context) -> Candidate | None:
+    """Return "... how many provinces ...?" for a closed list of three or more entities (the
+    number of them the passage names), or None. Distractors: the neighbouring numbers."""
+    m = re.search(r"\bwhich of the following (?P<noun>[a-z ]+?s)\b", stem)
+    if lst.trigger != "entities" or not lst.type or not m or not 3 <= len(keys) <= len(NUMBERS):
+        return None
+    n = st.passage
+    key = NUMBERS[len(keys) - 2]
+    near = [len(keys) - 1, len(keys) + 1, len(keys) + 2, len(keys) - 2]
+    ds = [NUMBERS[k - 2] for k in near if 2 <= k <= len(NUMBERS) + 1][:3]
+    if len(ds) < 3:
+        return None
+    question = stem[:m.start()] + "how many " + stem[m.start("noun"):]
+    return Candidate(
+        "single_choice", question, n, key, options=sorted([OptionRecord(sentence_case(key), True)] +
+                                                          [OptionRecord(sentence_case(d)) for d in ds],
+                                                          key=lambda o: NUMBERS.index(o.text.lower())),
+        explanation=f"Passage {n} says: {quote(st)} It names {len(keys)}: {join_names(keys)}.",
+        support=keys, key_type="NUMBER", rule="list.count", statement=st)
 
 
 def list_gap_candidates(st: Statement, ctx: Context) -> list[Candidate]:
@@ -1017,7 +1236,12 @@ def resolve_ordinal(clause: str, st: Statement, ctx: Context) -> str:
             break
         counted = _COUNTED.search(prev.text)
         if counted:
-            return f"One of the {counted.group('n').lower()} {counted.group('noun')} " + clause[m.end():]
+            # "Two approaches were singled out as key to X." + "The first is to ..." -> "One of the
+            # approaches singled out as key to X is to ...": without the number, which the
+            # counting sentence's own item asks
+            described = re.match(r"\s+(?:were|are|was|is)\s+(?P<how>\w+ed\b[^.;]*)", prev.text[counted.end():])
+            how = f" {described.group('how').strip()}" if described and len(described.group('how').split()) <= 10 else ""
+            return f"One of the {counted.group('noun')}{how} " + clause[m.end():]
     return clause
 
 

@@ -243,6 +243,18 @@ def split_clauses(sentence: str, subject: str | None) -> list[str]:
         second = body[:to.start()] + " to " + body[also.end():]
         if len(first.split()) >= 6 and len(second.split()) >= 6:
             return [first + end, second + end]
+    # "S's ability to regain its glory and achieve greater success in ...": two infinitives
+    # sharing one "to" (the second a base verb right after "and") make two statements
+    both = re.search(r"\s+(?:ability|efforts?|determination|capacity)\s+to\s+(?P<v1>[a-z]+)\b", body)
+    if both and both.group("v1") in BASE_VERBS:
+        second_verb = next((m for m in re.finditer(r"\s+and\s+(?P<v2>[a-z]+)\b", body[both.end():])
+                            if m.group("v2") in BASE_VERBS), None)
+        if second_verb is not None:
+            cut = both.end() + second_verb.start()
+            first = body[:cut]
+            second = body[:both.end() - len(both.group("v1"))] + body[both.end() + second_verb.start("v2"):]
+            if len(first.split()) >= 6 and len(second.split()) >= 6:
+                return [first + end, second + end]
     if subject and body.startswith(subject):
         verbs = "|".join(sorted(SPLIT_VERBS))
         m = re.search(rf"\s+and\s+(?:also\s+)?(?=(?:{verbs})\b)", body)
@@ -355,9 +367,19 @@ def find_lists(statement: Statement) -> list[ItemList]:
                 continue
             if trigger == "need":
                 items = _merge(items, lambda p: re.sub(r"^(?:and|or)\s+", "", p).split()[0].lower() in BASE_VERBS)
-            elif _DETERMINER.match(items[0]):
+            elif _DETERMINER.match(items[0]) and not re.match(r"^(?:its|their|his|her|our)\s", items[0]):
+                # ("its rich resources, solid industrial foundation, and ...": a possessive
+                # applies to every item; an article starts each one)
                 items = _merge(items, lambda p: bool(_DETERMINER.match(re.sub(r"^(?:and|or)\s+", "", p))))
             items = [_POSSESSIVE.sub("", re.sub(r"^(?:and|or)\s+", "", i)).strip(" ,;") for i in items]
+            # "strategic significance in areas such as energy and defense": the nested examples
+            # are a list of their own, whose gap item shows this one: leave it out
+            nested = re.compile(r"\s+in\s+(?:areas|fields|sectors|domains)\s+such\s+as\s+")
+            nested_dropped = len(items) >= 3 and sum(1 for i in items if not nested.search(i)) >= 2
+            if nested_dropped:
+                items = [i for i in items if not nested.search(i)]
+            elif any(nested.search(i) for i in items):
+                continue
             if trigger != "need":
                 purpose = re.search(r"\s+(?:so as |in order )?to\s+([a-z]+)\b", items[-1])
                 if purpose and purpose.group(1) in BASE_VERBS:
@@ -366,7 +388,7 @@ def find_lists(statement: Statement) -> list[ItemList]:
             if len(items) < 2 or any(not (1 <= len(i.split()) <= 14) for i in items):
                 continue
             forms = {_form([i]) for i in items}
-            if len(items) == 2 and not (len(forms) == 1 and forms & {"verb", "gerund", "the_of"}):
+            if len(items) == 2 and not nested_dropped and not (len(forms) == 1 and forms & {"verb", "gerund", "the_of"}):
                 continue
             found.append(ItemList(items, m.end(), m.end() + len(rest), trigger,
                                   verb=m.groupdict().get("verb") or "", head=m.groupdict().get("head") or "",

@@ -51,7 +51,9 @@ first; and, generalised, a cloze, true/false statement or gapped single choice t
 kept item on its passage: its stem shows a key of that item (any key of a multiple response),
 its own key (a false statement: the phrase it replaced) is one, or the kept stem shows its key;
 candidates are tried strongest kind first, single choice, multiple response, short answer,
-cloze, true/false, so the weaker copy of a fact is the one dropped), ``reused_distractor`` (an invented distractor of two or more words, one the document
+cloze, true/false, so the weaker copy of a fact is the one dropped; a false statement may ask
+again a fact a kept item asks, since it shows no key, provided its other words show none and it
+is the only false statement on that phrase), ``reused_distractor`` (an invented distractor of two or more words, one the document
 does not contain, is used by one item of the bank only), ``near_duplicate_stem``: token Jaccard of the
 stems' content words (blanks filled with the key) at least ``NEAR_DUPLICATE``, or a second
 copy of the same clause of a statement (a cloze and a true/false statement cut from one clause
@@ -72,7 +74,7 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from ..interchange.records import ItemRecord
-from .build import (Candidate, Context, choice_explanation, keys_stand_out, refresh_explanation,
+from .build import (Candidate, Context, choice_explanation, keys_stand_out, refresh_explanation, replace_once,
                     same_form)
 from .text import GAP_RE, content_words, contains_phrase, jaccard, norm
 
@@ -219,6 +221,11 @@ def gate_distractor_form(c: Candidate, ctx: Context) -> bool:
 def gate_false_statement_unsupported(c: Candidate, ctx: Context) -> bool:
     if c.swapped is None or c.statement is None:
         return True
+    if c.rule == "person.title.false" and ctx.lexicon.lookup(c.swapped[1]) is not None:
+        # "X was <the post the text gives Y>": one person, one post; a post the text gives
+        # someone else does not support the statement, it contradicts it.
+        return not contains_phrase(c.statement.text, c.stem.split(" was ", 1)[0].rsplit(", ", 1)[-1]
+                                   + ", " + c.swapped[1])
     return not ctx.supported(c.statement, *c.swapped)
 
 
@@ -421,8 +428,8 @@ class Bank:
         """Return the name of the bank gate ``c`` fails, or None."""
         if norm(c.stem) in self.stems:
             return "duplicate_stem"
-        if (c.passage, norm(c.key)) in self.pairs:
-            return "duplicate_passage_key"
+        if (c.passage, norm(c.key)) in self.pairs or (c.passage, _false_key(c)) in self.pairs:
+            return "duplicate_passage_key"     # (a second false statement on one phrase, too)
         if any(gives_away(c, k) or gives_away(k, c) for k in self.items if k.passage == c.passage):
             return "gives_away_other_item"
         if self.repeats_kept(c):
@@ -443,6 +450,8 @@ class Bank:
                     if i in seen:
                         continue
                     seen.add(i)
+                    if "list.count" in {c.rule, self.items[i].rule}:
+                        continue        # "how many provinces ...?" and "which provinces ...?" differ
                     if jaccard(tokens, self.tokens[i]) >= self.threshold:
                         self.near_pairs.append((self.items[i].stem, c.stem))
                         return "near_duplicate_stem"
@@ -451,7 +460,10 @@ class Bank:
     def repeats_kept(self, c: Candidate) -> bool:
         """Return True if cloze or true/false ``c`` shows or repeats the key of a kept item (not a
         true/false one) on its passage: its stem contains one of that item's keys (any key of a
-        multiple-response item), or its own key (a false statement: the phrase it replaced) is one.
+        multiple-response item), its own key is one, or, for a cloze or gap item, its stem with
+        the blank filled shows all of a kept key of three or more words. A false statement only
+        fails when its words other than the swapped-in phrase show a kept key (asking a fact
+        again falsely gives nothing away).
 
         Candidates are tried strongest kind first, so the weaker copy of a fact is the one dropped,
         and no gapped sentence or statement carries the answer of a neighbouring item.
@@ -470,9 +482,23 @@ class Bank:
                 return True         # a true statement the kept stem (blank filled) already says
             if k.kind == "true_false":
                 continue
-            for key in item_keys(k):
-                if not self.is_topic(key) and (norm(key) in {norm(m) for m in mine} or contains_phrase(c.stem, key)):
+            if c.kind == "true_false" and c.swapped is not None:
+                # A false statement may ask again a fact a kept item asks: it shows no key (the
+                # phrase it swaps in may be another item's key or option: stated falsely, it
+                # tells nothing). Its other words must not show a key.
+                rest = replace_once(c.stem, c.swapped[1], " ")
+                if any(not self.is_topic(key) and contains_phrase(rest, key) for key in item_keys(k)):
                     return True
+                continue
+            filled = GAP_RE.sub(lambda _: " " + " and ".join(c.keys) + " ", c.stem) \
+                if c.kind in {"cloze", "multiple_response"} and c.keys else ""
+            for key in item_keys(k):
+                if self.is_topic(key):
+                    continue
+                if norm(key) in {norm(m) for m in mine} or contains_phrase(c.stem, key):
+                    return True
+                if filled and len(key.split()) >= 3 and contains_phrase(filled, key):
+                    return True     # the gapped stem shows all of a long key but the blank
         return False
 
     def is_topic(self, phrase: str) -> bool:
@@ -487,6 +513,8 @@ class Bank:
         self.tokens.append(tokens)
         self.stems.add(norm(c.stem))
         self.pairs.add((c.passage, norm(c.key)))
+        if c.swapped is not None:
+            self.pairs.add((c.passage, _false_key(c)))
         self.invented.update(norm(d) for d in self.invented_distractors(c))
         if is_copy(c) and c.statement is not None:
             self.copied.setdefault(c.statement.order, []).append((c.stem, tokens))
@@ -501,6 +529,11 @@ class Bank:
         invented phrases (:func:`is_invented`) the document does not contain."""
         texts = list(c.distractors) if c.kind != "true_false" else ([c.swapped[1]] if c.swapped else [])
         return [t for t in texts if is_invented(t) and not self.in_document(t)]
+
+
+def _false_key(c: Candidate) -> str:
+    """Return the identity of the fact a false statement contradicts ("" for other items)."""
+    return "false-of:" + norm(c.swapped[0]) if c.swapped is not None else ""
 
 
 def is_invented(text: str) -> bool:
@@ -556,7 +589,8 @@ def repick_reused(c: Candidate, bank: Bank, ctx: Context) -> None:
 def is_gapped_copy(c: Candidate) -> bool:
     """Return True for the weak kinds the bank drops when they repeat a kept item: clozes,
     true/false statements, and single-choice items that gap a copied clause."""
-    return c.kind in {"cloze", "true_false"} or (c.kind == "single_choice" and c.rule.startswith("copy."))
+    return c.kind in {"cloze", "true_false"} or (c.kind == "single_choice" and c.rule.startswith("copy.")) \
+        or c.rule == "list.gap"
 
 
 def is_copy(c: Candidate) -> bool:
