@@ -13,6 +13,32 @@ from .interchange.store import StoreError, bank_exists, store_bank, store_drafts
 from .models import Role
 
 
+def _write_generated_bank(output: str, source_path: str, slug: str, title: str, result) -> None:
+    """Write generated drafts to a bank file that names ``source_path`` as its study text.
+
+    Raises:
+        click.ClickException: the source is not a .md study text (a bank file's source must be
+            one), or the file cannot be written.
+    """
+    import os
+
+    from .generation import to_bank_mapping
+    from .interchange.bankfile import bank_file_text
+
+    if not source_path.endswith(".md"):
+        raise click.ClickException(f"{source_path}: --output needs a Markdown study text (.md) as PATH, "
+                                   "which the bank file then names as its source")
+    source = os.path.relpath(os.path.abspath(source_path), os.path.dirname(os.path.abspath(output)))
+    text = bank_file_text(slug, title, [to_bank_mapping(rec) for rec in result.items],
+                          source=source.replace(os.sep, "/"))
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {len(result.items)} draft items to {output}.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the commands to ``app``."""
 
@@ -56,10 +82,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--max", "max_items", default=None, type=click.IntRange(1, 100000),
                   help="At most this many items.")
     @click.option("--dry-run", is_flag=True, help="Print the report and the items; write nothing.")
+    @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False),
+                  help="Write the drafts to this bank file (YAML) instead of the database, to review "
+                       "and edit them as a file (the source path inside is relative to it).")
     def generate_cmd(path: str, bank_slug: str, title: str | None, seed: int, max_items: int | None,
-                     dry_run: bool) -> None:
-        """Generate draft items from a .txt, .md or .html file and add them to a bank's review queue."""
-        from .generation import MAX_SOURCE_BYTES, GenerationInputError, generate, read_source
+                     dry_run: bool, output: str | None) -> None:
+        """Generate draft items from a .txt, .md or .html file and add them to a bank's review queue
+        (or, with --output, write them to a bank file)."""
+        from .generation import MAX_SOURCE_BYTES, GenerationInputError, bank_title, generate, read_source
         from .interchange.sourcetext import SLUG
 
         if not SLUG.match(bank_slug):
@@ -71,7 +101,7 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
         try:
             text = read_source(data, path)
-            result = generate(text, title=title or bank_slug, slug=f"{bank_slug}-source", seed=seed,
+            result = generate(text, title=title or "", slug=f"{bank_slug}-source", seed=seed,
                               max_items=max_items)
         except GenerationInputError as exc:
             raise click.ClickException(f"{path}: {exc}") from None
@@ -81,8 +111,11 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"[{rec.kind} §{rec.passage}] {rec.stem}")
             click.echo("Dry run: nothing was written.")
             return
+        if output:
+            _write_generated_bank(output, path, bank_slug, title or bank_title(result.document, bank_slug), result)
+            return
         try:
-            report = store_drafts(bank_slug, title or result.document.title or bank_slug, result.document,
+            report = store_drafts(bank_slug, title or bank_title(result.document, bank_slug), result.document,
                                   result.items)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None

@@ -37,7 +37,7 @@ from .source import MAX_SOURCE_BYTES, GenerationInputError, read_source
 from .text import SMART_QUOTES, contains_phrase, norm
 
 __all__ = ["MAX_SOURCE_BYTES", "GenerationInputError", "GenerationReport", "GenerationResult", "Lexicon",
-           "generate", "load_lexicon", "read_source", "segment", "ext_id", "to_bank_mapping"]
+           "bank_title", "generate", "load_lexicon", "read_source", "segment", "ext_id", "to_bank_mapping"]
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
@@ -62,6 +62,15 @@ def _slugify(title: str) -> str:
     return slug if len(slug) >= 2 else "source"
 
 
+UNTITLED = "Untitled source"
+
+
+def bank_title(document: DocumentRecord, slug: str) -> str:
+    """Return a title for a bank made from ``document``: its own title (front matter or first
+    heading), else ``slug``."""
+    return document.title if document.title and document.title != UNTITLED else slug
+
+
 def segment(text: str, *, title: str = "", slug: str = "") -> DocumentRecord:
     """Split ``text`` into a :class:`DocumentRecord` of numbered passages (paragraphs).
 
@@ -75,7 +84,7 @@ def segment(text: str, *, title: str = "", slug: str = "") -> DocumentRecord:
     meta, passages = split_passages(text.translate(SMART_QUOTES))
     if not passages:
         raise GenerationInputError("The text has no paragraph to ask about (only headings or dates).")
-    title = (title or meta.get("title") or "Untitled source").strip()
+    title = (title or meta.get("title") or UNTITLED).strip()
     return DocumentRecord(slug=slug or meta.get("slug") or _slugify(title), title=title,
                           summary=meta.get("summary", ""), based_on=meta.get("based_on", ""),
                           passages=passages)

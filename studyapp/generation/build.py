@@ -113,6 +113,7 @@ class Context:
         self.lexicon = lexicon
         self.rng = rng
         self.doc_norm = f" {norm(document_text)} "
+        self.document_text = document_text
         self.first_seen: dict[tuple[str, str], int] = {}
         for st in analysis.statements:
             for m in st.mentions:
@@ -1026,7 +1027,10 @@ def _split_list(lst: ItemList, st: Statement, keys: list[str], pool: list[str], 
     for item in left:
         m = _OF_TAIL.match(item)
         said = _list_statement(lst, st, m.group("head") + GAP) if m else None
-        if said and said.count(GAP) == 1 and occurrences(ctx.analysis.passages.get(n, ""), m.group("head").strip()) == 1:
+        # the words before the blank must occur once in the whole text ("development of" also
+        # precedes "the private economy" elsewhere: the blank would have several answers)
+        bare = re.sub(r"^the\s+", "", m.group("head").strip()) if m else ""
+        if said and said.count(GAP) == 1 and occurrences(ctx.document_text, bare) == 1:
             made.append(Candidate(
                 "cloze", said, n, m.group("tail"), [m.group("tail")],
                 explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.group('tail')}\".",
@@ -1045,8 +1049,12 @@ def _split_list(lst: ItemList, st: Statement, keys: list[str], pool: list[str], 
     if left and stem:
         key = left[0]
         others = {norm(k) for k in keys}
+        listed = [content_words(k) for k in keys]
+        # not a variant of a listed item ("... of marine resources" beside "... of ecological
+        # resources"): a learner could argue it is also what the text calls for
         eligible = [p for p in ctx.least_used(pool) if norm(p) not in others and same_form(key, p)
-                    and not ABSOLUTE.search(p)][:8]
+                    and not ABSOLUTE.search(p)
+                    and not any(jaccard(content_words(p), words) >= 0.5 for words in listed)][:8]
         # of the least used, the three nearest the key in length (a short key among long
         # distractors is picked by its length)
         ds = sorted(eligible, key=lambda p: abs(len(p) - len(key)))[:3]

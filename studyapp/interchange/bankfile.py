@@ -131,6 +131,31 @@ def _reason(exc: ValidationError) -> list[str]:
     return out
 
 
+def bank_file_text(slug: str, title: str, items: list[dict], *, source: str | None = None,
+                   description: str = "") -> str:
+    """Return the YAML text of a bank file (format ``studyapp-bank/1``).
+
+    Args:
+        slug, title, description: the bank's.
+        items: item mappings in the bank-file shape (e.g. ``generation.to_bank_mapping``).
+        source: the study text's path relative to the bank file, or None.
+    Returns:
+        The YAML text, which :func:`read_bank_file` reads back to the same items.
+    Raises:
+        BankFileError: an item breaks the bank-file rules (nothing is returned).
+    """
+    problems = [("items", None, data.get("id"), p) for data in items for p in item_problems(data)]
+    if problems:
+        raise BankFileError(problems)
+    head: dict = {"format": "studyapp-bank/1", "slug": slug, "title": title}
+    if description:
+        head["description"] = description
+    if source:
+        head["source"] = source
+    head["items"] = items
+    return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=120)
+
+
 def item_problems(data: dict) -> list[str]:
     """Check one item, given as a bank-file mapping, by the bank-file rules.
 

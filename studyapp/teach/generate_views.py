@@ -40,7 +40,7 @@ def _source_text(form: GenerateForm) -> tuple[str, str]:
 @instructor_required
 def generate():
     """Upload or paste a text, preview the report and the drafts, then save them."""
-    from ..generation import GenerationInputError, generate as run_generator
+    from ..generation import GenerationInputError, bank_title, generate as run_generator
 
     form = GenerateForm()
     form.bank.choices = [(NEW_BANK, "New bank…")] + [
@@ -50,7 +50,7 @@ def generate():
     if form.validate_on_submit():
         new = form.bank.data == NEW_BANK
         slug = (form.new_slug.data or "").strip() if new else form.bank.data
-        title = (form.new_title.data or "").strip() or slug
+        title = (form.new_title.data or "").strip()   # none: the text's own title (front matter, heading)
         try:
             if new and not slug:
                 raise GenerationInputError("Give the new bank an id (lower-case letters, digits and '-').")
@@ -64,7 +64,8 @@ def generate():
             form.text.data = text  # keep an uploaded text in the form for "Save as drafts"
             if form.save.data:
                 try:
-                    saved = store_drafts(slug, title, result.document, result.items)
+                    saved = store_drafts(slug, title or bank_title(result.document, slug), result.document,
+                                         result.items)
                 except StoreError as exc:
                     flash(str(exc), "danger")
                     status = 409
