@@ -36,6 +36,52 @@ def test_cli_generate_dry_run_writes_nothing(app, db):
     assert count(db, Question) == 0 and count(db, Bank) == 0
 
 
+def test_cli_generate_output_writes_a_bank_file_that_loads(app, db, tmp_path):
+    """`generate -o FILE` writes the drafts to a bank file (nothing to the database) naming the study
+    text as its source; the file reads back to the same items and loads as a bank of drafts."""
+    from studyapp.generation import generate
+    from studyapp.interchange.bankfile import read_bank_file
+
+    out = tmp_path / "banks" / "gen.yaml"
+    out.parent.mkdir()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["generate", str(STUDY_TEXT), "--bank", "gen-test", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert count(db, Question) == 0 and count(db, Bank) == 0
+    bank = read_bank_file(out)
+    expected = generate(STUDY_TEXT.read_text(encoding="utf-8"), slug="gen-test-source").items
+    assert f"Wrote {len(expected)} draft items" in result.output
+    assert bank.slug == "gen-test" and bank.title == "Revitalizing Northeast China: the Harbin symposium of September 2023"
+    assert [(i.ext_id, i.kind, i.stem, i.passage, i.status, i.origin) for i in bank.items] == \
+        [(i.ext_id, i.kind, i.stem, i.passage, "draft", "generated") for i in expected]
+    assert [[(o.text, o.is_key) for o in i.options] for i in bank.items] == \
+        [[(o.text, o.is_key) for o in i.options] for i in expected]
+    assert len(bank.document.passages) == 16
+    loaded = runner.invoke(args=["load-bank", str(out)])
+    assert loaded.exit_code == 0, loaded.output
+    assert count(db, Question) == len(expected)
+
+
+def test_cli_generate_titles_the_bank_after_the_text(app, db, tmp_path):
+    """Without --title, a new bank takes the text's first heading as its title (not its id)."""
+    body = STUDY_TEXT.read_text(encoding="utf-8").split("---", 2)[2]
+    text = tmp_path / "report.txt"
+    text.write_text("Symposium on the Northeast held in Harbin\n\n" + body.replace("## ", ""), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["generate", str(text), "--bank", "gen-test"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Bank.title)) == "Symposium on the Northeast held in Harbin"
+
+
+def test_cli_generate_output_needs_a_markdown_source(app, db, tmp_path):
+    """A bank file's source must be a Markdown study text: a .txt with -o is refused, nothing written."""
+    text = tmp_path / "news.txt"
+    text.write_text(STUDY_TEXT.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "gen.yaml"
+    result = app.test_cli_runner().invoke(args=["generate", str(text), "--bank", "gen-test", "-o", str(out)])
+    assert result.exit_code == 1 and "Markdown study text" in result.output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("empty.txt", b"   \n\t\n", ""),
     ("binary.txt", b"\x00\x01\x02binary", ""),
