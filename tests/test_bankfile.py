@@ -186,3 +186,38 @@ def test_used_text_item_keeps_its_accepted_answers(db, tmp_path, make_bank, make
     db.session.expire_all()
     item = db.session.scalar(select(Question).where(Question.ext_id == "t-short"))
     assert [a.text for a in item.accepted_answers] == ["Harbin", "Haerbin"]
+
+
+def test_bank_file_text_reads_back_the_same_items(tmp_path):
+    """``bank_file_text`` writes every kind, with quotes, backslashes, colons, '#' and non-Latin
+    letters in the texts, so that ``read_bank_file`` gives back the same items; a broken item
+    is refused before anything is written."""
+    from studyapp.interchange.bankfile import bank_file_text
+
+    tricky = 'He said: "Harbin\\\\Shenyang" #1 — 哈尔滨 ’quoted’'
+    items = [
+        {"id": "t-1", "kind": "single_choice", "origin": "generated", "status": "draft",
+         "stem": f"Which? {tricky}", "options": [{"text": tricky, "key": True}, {"text": "- no: 'x'"}],
+         "explanation": tricky},
+        {"id": "t-2", "kind": "multiple_response", "stem": "Pick: all?", "explanation": "e",
+         "options": [{"text": "a", "key": True}, {"text": "b", "key": True}, {"text": "c"}]},
+        {"id": "t-3", "kind": "true_false", "stem": "yes: no", "key": False, "explanation": "e", "origin": "edited"},
+        {"id": "t-4", "kind": "short_answer", "stem": "Who?", "answers": [tricky, "Xi"], "explanation": "e"},
+        {"id": "t-5", "kind": "cloze", "stem": "On ___ in ___.", "gaps": [["7", "seventh"], ["哈尔滨"]],
+         "explanation": "e", "status": "retired"},
+    ]
+    path = tmp_path / "bank.yaml"
+    path.write_text(bank_file_text("round-trip", f"Title: {tricky}", items, description="d: e"), encoding="utf-8")
+    bank = read_bank_file(path)
+    assert bank.title == f"Title: {tricky}" and bank.description == "d: e"
+    got = {i.ext_id: i for i in bank.items}
+    assert got["t-1"].stem == f"Which? {tricky}" and got["t-1"].explanation == tricky
+    assert [(o.text, o.is_key) for o in got["t-1"].options] == [(tricky, True), ("- no: 'x'", False)]
+    assert (got["t-1"].status, got["t-1"].origin) == ("draft", "generated")
+    assert [o.text for o in got["t-2"].options if o.is_key] == ["a", "b"]
+    assert [(o.text, o.is_key) for o in got["t-3"].options] == [("True", False), ("False", True)]
+    assert got["t-3"].origin == "edited" and got["t-4"].answers == [[tricky, "Xi"]]
+    assert got["t-5"].answers == [["7", "seventh"], ["哈尔滨"]] and got["t-5"].status == "retired"
+    with pytest.raises(BankFileError, match="t-6"):
+        bank_file_text("x", "x", [{"id": "t-6", "kind": "single_choice", "stem": "S?", "explanation": "e",
+                                   "options": [{"text": "a"}, {"text": "b"}]}])

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from studyapp.accounts import authenticate
+from studyapp.interchange.bankfile import read_bank_file
 from studyapp.models import Bank, Document, Option, Passage, Question, User
 
 from .conftest import SYMPOSIUM_BANK
@@ -257,15 +258,15 @@ def test_load_bank_missing_file_is_refused(run, db, tmp_path):
 def test_load_bank_edited_stem_updates_in_place(run, db, tmp_path):
     """Reloading a copy with one stem edited reports 1 updated; the row's stem changes, its id does not."""
     assert run("load-bank", str(SYMPOSIUM_BANK)).exit_code == 0
-    item = db.session.scalar(select(Question).where(Question.ext_id == "hs23-001"))
-    item_id, option_ids = item.id, [o.id for o in item.options]
-    old_stem = "In which city was the September 2023 symposium held?"
+    item = db.session.scalar(select(Question).where(Question.ext_id == "hs23-002"))
+    item_id, answer_ids = item.id, [a.id for a in item.accepted_answers]
+    old_stem = "Who chaired the symposium?"
     assert item.stem == old_stem
 
     source = (SYMPOSIUM_BANK.parent / "../sources/harbin-symposium-2023.md").resolve()
     text = SYMPOSIUM_BANK.read_text(encoding="utf-8")
     assert text.count(old_stem) == 1
-    text = text.replace(old_stem, "Which city hosted the September 2023 symposium?")
+    text = text.replace(old_stem, "Who presided over the September 2023 symposium?")
     text = re.sub(r"(?m)^source: .*$", f"source: {source}", text)
     copy = tmp_path / "edited.yaml"
     copy.write_text(text, encoding="utf-8")
@@ -275,8 +276,8 @@ def test_load_bank_edited_stem_updates_in_place(run, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "0 created, 1 updated" in result.output
     item = db.session.get(Question, item_id)
-    assert item.stem == "Which city hosted the September 2023 symposium?"
-    assert [o.id for o in item.options] == option_ids
+    assert item.stem == "Who presided over the September 2023 symposium?"
+    assert [a.id for a in item.accepted_answers] == answer_ids
     assert table_counts(db) == counts
 
 
@@ -286,8 +287,9 @@ def test_load_bank_new_only_keeps_existing_banks(app, db, tmp_path):
 
     runner = app.test_cli_runner()
     first = runner.invoke(args=["load-bank", "--new-only", str(SYMPOSIUM_BANK)])
-    assert first.exit_code == 0 and "45 created" in first.output
-    item = db.session.scalar(select(Question).where(Question.ext_id == "hs23-001"))
+    shipped = len(read_bank_file(SYMPOSIUM_BANK).items)
+    assert first.exit_code == 0 and f"{shipped} created" in first.output
+    item = db.session.scalar(select(Question).where(Question.ext_id == "hs23-002"))
     item.explanation = "Edited in the admin."
     db.session.commit()
     again = runner.invoke(args=["load-bank", "--new-only", str(SYMPOSIUM_BANK)])

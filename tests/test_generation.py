@@ -787,3 +787,31 @@ def test_lexicon_file_is_well_formed_and_bad_ones_are_refused(lexicon):
         parse_lexicon({"persons": []})
     with pytest.raises(ValueError, match="without a name"):
         parse_lexicon({"entities": {"CITY": [{"aliases": ["x"]}]}})
+
+
+def test_shipped_bank_is_the_reviewed_generator_output(study):
+    """The shipped symposium bank is the generator's output on the study text, reviewed: each
+    item marked generated is a generated item as it came out (same id, kind, passage and keys),
+    each edited one descends from a generated item (its id), and the rest are authored."""
+    from studyapp.interchange.bankfile import read_bank_file
+    from tests.conftest import SYMPOSIUM_BANK
+
+    def keys(item):
+        return ([o.text for o in item.options if o.is_key], item.answers)
+
+    bank = read_bank_file(SYMPOSIUM_BANK)
+    made = {i.ext_id: i for i in study.items}
+    origins = {i.origin for i in bank.items}
+    assert origins == {"generated", "edited", "authored"}
+    generated = [i for i in bank.items if i.origin == "generated"]
+    assert len(generated) >= 30 and {i.kind for i in generated} == KINDS
+    for item in generated:
+        assert item.ext_id in made, item.stem
+        twin = made[item.ext_id]
+        assert (item.kind, item.passage, keys(item)) == (twin.kind, twin.passage, keys(twin)), item.stem
+    for item in bank.items:
+        if item.origin == "edited":
+            assert item.ext_id in made
+        elif item.origin == "authored":
+            assert not item.ext_id.startswith("gen-")
+    assert all(i.status == "published" for i in bank.items)

@@ -6,6 +6,7 @@ reason, and a file with any problem yields no records at all.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -147,13 +148,39 @@ def bank_file_text(slug: str, title: str, items: list[dict], *, source: str | No
     problems = [("items", None, data.get("id"), p) for data in items for p in item_problems(data)]
     if problems:
         raise BankFileError(problems)
-    head: dict = {"format": "studyapp-bank/1", "slug": slug, "title": title}
+    q = _quoted
+    lines = ["format: studyapp-bank/1", f"slug: {slug}", f"title: {q(title)}"]
     if description:
-        head["description"] = description
+        lines.append(f"description: {q(description)}")
     if source:
-        head["source"] = source
-    head["items"] = items
-    return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=120)
+        lines.append(f"source: {q(source)}")
+    lines.append("items:")
+    order = ("id", "kind", "passage", "origin", "status", "stem", "options", "key", "answers", "gaps", "explanation")
+    for data in items:
+        first = True
+        for name in [n for n in order if n in data] + [n for n in data if n not in order]:
+            value = data[name]
+            lead = "  - " if first else "    "
+            first = False
+            if name == "options":
+                lines.append(f"{lead}options:")
+                for o in value:
+                    key = ", key: true" if o.get("key") else ""
+                    lines.append(f"      - {{text: {q(o['text'])}{key}}}")
+            elif name in {"answers", "gaps"}:
+                lines.append(f"{lead}{name}: {json.dumps(value, ensure_ascii=False)}")
+            elif isinstance(value, bool):
+                lines.append(f"{lead}{name}: {'true' if value else 'false'}")
+            elif isinstance(value, int):
+                lines.append(f"{lead}{name}: {value}")
+            else:
+                lines.append(f"{lead}{name}: {q(str(value))}")
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    """Return ``text`` as a YAML double-quoted scalar (a JSON string is one)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def item_problems(data: dict) -> list[str]:
