@@ -14,6 +14,9 @@ Environment variables:
     STUDYAPP_QUIZ_DEFAULT_ITEMS: default number of items in a quiz (int, default 10).
     RATELIMIT_STORAGE_URI: where login/register attempt counts are kept (default
         ``memory://``, per process; ``redis://127.0.0.1:6379`` to share them between workers).
+    STUDYAPP_EXAM_GRACE_SECONDS: seconds after an exam's deadline during which a response
+        (sent before the deadline, arriving late) is still accepted (int, default 30).
+    STUDYAPP_FSRS_RETENTION: FSRS desired retention, fraction 0-1 (default 0.9).
 """
 from __future__ import annotations
 
@@ -61,6 +64,10 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"  # no burst at the edge of a fixed minute
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # POSTs to login and register per address
     QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
+    EXAM_GRACE_SECONDS = int(os.environ.get("STUDYAPP_EXAM_GRACE_SECONDS", "30"))
+    FSRS_DESIRED_RETENTION = float(os.environ.get("STUDYAPP_FSRS_RETENTION", "0.9"))
+    FSRS_ENABLE_FUZZING = True      # spread due dates a little (off in tests: exact dates)
+    REVIEW_SESSION_ITEMS = 20       # at most this many due items in one review session
     QUIZ_MAX_ITEMS = 100
     PASSWORD_MIN_LENGTH = 10
     TESTING = False
@@ -78,6 +85,7 @@ class TestConfig(Config):
     # CSRF stays ON in tests: the suite proves every form is protected.
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only
+    FSRS_ENABLE_FUZZING = False
 
 
 class ProductionConfig(Config):

@@ -113,7 +113,7 @@ class Context:
         self.lexicon = lexicon
         self.rng = rng
         self.doc_norm = f" {norm(document_text)} "
-        self.document_text = document_text
+        self._count: dict[str, int] = {}
         self.first_seen: dict[tuple[str, str], int] = {}
         for st in analysis.statements:
             for m in st.mentions:
@@ -130,6 +130,14 @@ class Context:
         self.topic: set[str] = set()
         """Normalised forms of the document's topic phrases (named in the title, or in at least
         half of the passages): never the key of a cloze or short-answer item."""
+
+    def occurrences(self, phrase: str) -> int:
+        """Return how often ``phrase`` occurs in the whole document (whole words, normalised; cached)."""
+        needle = norm(phrase)
+        found = self._count.get(needle)
+        if found is None:
+            found = self._count[needle] = self.doc_norm.count(f" {needle} ") if needle else 0
+        return found
 
     def is_topic(self, phrase: str) -> bool:
         """Return True if ``phrase`` is one of the document's topic phrases."""
@@ -1030,7 +1038,7 @@ def _split_list(lst: ItemList, st: Statement, keys: list[str], pool: list[str], 
         # the words before the blank must occur once in the whole text ("development of" also
         # precedes "the private economy" elsewhere: the blank would have several answers)
         bare = re.sub(r"^the\s+", "", m.group("head").strip()) if m else ""
-        if said and said.count(GAP) == 1 and occurrences(ctx.document_text, bare) == 1:
+        if said and said.count(GAP) == 1 and ctx.occurrences(bare) == 1:
             made.append(Candidate(
                 "cloze", said, n, m.group("tail"), [m.group("tail")],
                 explanation=f"Passage {n} says: {quote(st)} The missing words are \"{m.group('tail')}\".",

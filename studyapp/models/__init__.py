@@ -1,10 +1,13 @@
 """Database models, one module per concept; import them all from here."""
 from .users import Role, User
 from .content import AcceptedAnswer, Bank, Document, ItemKind, ItemOrigin, ItemStatus, Option, Passage, Question
-from .attempts import Attempt, AttemptItem, AttemptOption, AttemptStatus, Response, ResponseChoice, ResponseText
+from .attempts import (
+    Attempt, AttemptItem, AttemptMode, AttemptOption, AttemptStatus, Response, ResponseChoice, ResponseText,
+)
+from .review import Card, ReviewLog
 
 __all__ = [
-    "AcceptedAnswer", "Attempt", "AttemptItem", "AttemptOption", "AttemptStatus", "Bank",
+    "AcceptedAnswer", "Attempt", "AttemptItem", "AttemptMode", "AttemptOption", "AttemptStatus", "Bank", "Card",
     "Document", "ItemKind", "ItemOrigin", "ItemStatus", "Option", "Passage", "Question",
-    "Response", "ResponseChoice", "ResponseText", "Role", "User",
+    "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "User",
 ]

@@ -18,11 +18,21 @@ class AttemptStatus(str, enum.Enum):
     SUBMITTED = "submitted"
 
 
+class AttemptMode(str, enum.Enum):
+    """How an attempt gives feedback: practice and review after each response (with a second
+    try in practice), exam only after submission (with an optional time limit)."""
+
+    PRACTICE = "practice"
+    EXAM = "exam"
+    REVIEW = "review"
+
+
 class Attempt(db.Model):
     """One sitting of a quiz by a learner.
 
     ``score_percent`` (0-100) and ``marks`` (sum of response marks, each 0-1) are set
-    when the attempt is submitted.
+    when the attempt is submitted. ``deadline_at`` (UTC) is set for a timed exam; an exam
+    closed because its time ran out has ``timed_out`` set.
     """
 
     __tablename__ = "attempts"
@@ -34,13 +44,17 @@ class Attempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
-    mode: Mapped[str] = mapped_column(String(16), default="practice")
+    mode: Mapped[str] = mapped_column(String(16), default=AttemptMode.EXAM.value)
     status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS.value)
     item_count: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     marks: Mapped[float | None]
     score_percent: Mapped[float | None]
+    deadline_at: Mapped[datetime | None] = mapped_column(default=None)
+    timed_out: Mapped[bool] = mapped_column(default=False)
+    pass_mark_percent: Mapped[float | None] = mapped_column(default=None)
+    """The bank's pass mark when the attempt started (percent 0-100; exam mode only)."""
 
     user: Mapped["User"] = relationship()  # noqa: F821
     bank: Mapped["Bank"] = relationship()  # noqa: F821
@@ -51,6 +65,18 @@ class Attempt(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == AttemptStatus.SUBMITTED.value
+
+    @property
+    def gives_feedback_at_once(self) -> bool:
+        """True for practice and review attempts: each response is marked when it is checked."""
+        return self.mode in (AttemptMode.PRACTICE.value, AttemptMode.REVIEW.value)
+
+    @property
+    def passed(self) -> bool | None:
+        """True/False against the pass mark once submitted; None without a pass mark or score."""
+        if self.pass_mark_percent is None or self.score_percent is None:
+            return None
+        return self.score_percent >= self.pass_mark_percent
 
     @property
     def duration_seconds(self) -> float | None:
@@ -101,7 +127,10 @@ class AttemptOption(db.Model):
 class Response(db.Model):
     """A learner's answer to one item of an attempt (at most one per attempt item).
 
-    ``mark`` is a fraction 0-1, set when the attempt is submitted.
+    ``mark`` is a fraction 0-1: set when the response is checked (practice, review) or when
+    the attempt is submitted (exam). ``tries`` counts the checked tries (practice allows a
+    second one after a wrong first); ``final`` is set once feedback with the key was shown,
+    after which the response cannot change.
     """
 
     __tablename__ = "responses"
@@ -112,6 +141,8 @@ class Response(db.Model):
     )
     answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     mark: Mapped[float | None]
+    tries: Mapped[int] = mapped_column(default=0)
+    final: Mapped[bool] = mapped_column(default=False)
 
     attempt_item: Mapped[AttemptItem] = relationship(back_populates="response")
     choices: Mapped[list[ResponseChoice]] = relationship(cascade="all, delete-orphan")

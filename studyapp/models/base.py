@@ -1,7 +1,10 @@
 """Shared helpers for models."""
-from datetime import datetime, timezone
+from datetime import datetime
+
+from .. import clock
 
 
 def utcnow() -> datetime:
-    """Return the current time in UTC as a naive ``datetime`` (stored as UTC everywhere)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Return the current time in UTC as a naive ``datetime`` (stored as UTC everywhere),
+    from :mod:`studyapp.clock` so that tests can set it."""
+    return clock.now()

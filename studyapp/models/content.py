@@ -93,6 +93,15 @@ class Bank(db.Model):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     published: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Quiz settings (set by instructors in the admin).
+    time_limit_minutes: Mapped[int | None] = mapped_column(default=None)
+    """Exam mode: minutes from the start until responses are refused (None: no limit)."""
+    attempts_allowed: Mapped[int | None] = mapped_column(default=None)
+    """Exam mode: how many exam attempts a learner may start on this bank (None: unlimited)."""
+    pass_mark_percent: Mapped[float | None] = mapped_column(default=None)
+    """The score (percent 0-100) at or above which an exam attempt passes (None: no pass mark)."""
+    second_try: Mapped[bool] = mapped_column(default=True)
+    """Practice mode: a wrong first response may be tried once more, for reduced marks."""
 
     document: Mapped[Document | None] = relationship()
     items: Mapped[list[Question]] = relationship(back_populates="bank", order_by="Question.id")

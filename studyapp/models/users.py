@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     # What Flask-Login keeps in the session and the remember cookie; a new one is made
     # at every password change, which ends every other session of the user.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(32))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    """IANA time zone name ("Asia/Shanghai") in which dates are shown to the user and days counted."""
 
     def get_id(self) -> str:
         """Flask-Login: the value kept in the session (the session token, not the row id)."""
