@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from .extensions import db
 from .kinds import ResponseData, get_kind
 from .models import (
-    Attempt, AttemptItem, AttemptOption, AttemptStatus, Bank, ItemStatus, Question, Response,
+    Attempt, AttemptItem, AttemptMode, AttemptOption, AttemptStatus, Bank, ItemStatus, Question, Response,
     ResponseChoice, ResponseText, User,
 )
 from .models.base import utcnow
@@ -32,6 +33,19 @@ class AttemptClosed(AttemptError):
     """The attempt was already submitted."""
 
 
+class AttemptsExhausted(AttemptError):
+    """The learner has used every exam attempt the bank allows."""
+
+
+class TimeUp(AttemptClosed):
+    """The exam's time ran out (deadline plus grace): the attempt was closed with the
+    responses saved before it."""
+
+
+class ResponseFinal(AttemptError):
+    """The response was checked and its key shown: it can no longer change."""
+
+
 def published_items(bank_id: int) -> list[int]:
     """Return the ids of the published items of a bank."""
     return list(db.session.scalars(
@@ -40,30 +54,62 @@ def published_items(bank_id: int) -> list[int]:
     ))
 
 
-def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | None = None) -> Attempt:
+def exam_attempts_used(user: User, bank: Bank) -> int:
+    """Return how many exam attempts (in progress or submitted) the learner has on the bank."""
+    return db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.user_id == user.id, Attempt.bank_id == bank.id, Attempt.mode == AttemptMode.EXAM.value)) or 0
+
+
+def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | None = None, *,
+                  mode: str = AttemptMode.EXAM.value, item_ids: list[int] | None = None) -> Attempt:
     """Start an attempt: pick ``n_items`` published items at random and fix their option order.
 
-    True/false items keep True before False; other options are shuffled.
+    True/false items keep True before False; other options are shuffled. An exam gets the
+    bank's time limit (``deadline_at`` = now + limit) and pass mark, and counts against the
+    bank's ``attempts_allowed``.
 
     Args:
         user: the learner.
         bank: the bank to draw from.
-        n_items: how many items (capped at the number of published items; at least 1).
+        n_items: how many items (capped at the number available; at least 1).
         rng: random source (tests pass a seeded one).
+        mode: "exam", "practice" or "review" (``AttemptMode``).
+        item_ids: ask these items, in this order (those that are published items of the
+            bank; the first ``n_items``), instead of a random draw: a passage's items, the
+            weakest passages' items, the items due for review.
     Returns:
         The committed attempt.
     Raises:
-        EmptyBank: the bank has no published item.
+        EmptyBank: no published item to ask (the bank has none, or none of ``item_ids`` is one).
+        AttemptsExhausted: an exam beyond the bank's ``attempts_allowed``.
+        ValueError: an unknown mode.
     """
+    if mode not in {m.value for m in AttemptMode}:
+        raise ValueError(f"unknown mode {mode!r}")
     rng = rng or random.SystemRandom()
     ids = published_items(bank.id)
     if not ids:
         raise EmptyBank("This bank has no published items yet.")
-    chosen = rng.sample(ids, min(max(1, n_items), len(ids)))
+    if mode == AttemptMode.EXAM.value and bank.attempts_allowed is not None:
+        if exam_attempts_used(user, bank) >= bank.attempts_allowed:
+            raise AttemptsExhausted(
+                f"You have used all {bank.attempts_allowed} exam attempt(s) this bank allows.")
+    if item_ids is not None:
+        published = set(ids)
+        chosen = [i for i in dict.fromkeys(item_ids) if i in published][:max(1, n_items)]
+        if not chosen:
+            raise EmptyBank("None of those items is published in this bank.")
+    else:
+        chosen = rng.sample(ids, min(max(1, n_items), len(ids)))
     items = {q.id: q for q in db.session.scalars(
         select(Question).where(Question.id.in_(chosen)).options(selectinload(Question.options))
     )}
-    attempt = Attempt(user_id=user.id, bank_id=bank.id, item_count=len(chosen))
+    attempt = Attempt(user_id=user.id, bank_id=bank.id, item_count=len(chosen), mode=mode)
+    if mode == AttemptMode.EXAM.value:
+        attempt.started_at = utcnow()
+        if bank.time_limit_minutes:
+            attempt.deadline_at = attempt.started_at + timedelta(minutes=bank.time_limit_minutes)
+        attempt.pass_mark_percent = bank.pass_mark_percent
     for position, item_id in enumerate(chosen, start=1):
         item = items[item_id]
         options = list(item.options)
