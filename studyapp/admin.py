@@ -137,9 +137,24 @@ class SecureModelView(StaffOnly, ModelView):
 
 
 class BankView(SecureModelView):
-    column_list = ("title", "slug", "document", "published", "created_at")
+    column_list = ("title", "slug", "document", "published", "time_limit_minutes", "attempts_allowed",
+                   "pass_mark_percent", "created_at")
     column_searchable_list = ("title", "slug")
-    form_columns = ("title", "slug", "description", "document", "published")
+    form_columns = ("title", "slug", "description", "document", "published", "time_limit_minutes",
+                    "attempts_allowed", "pass_mark_percent", "second_try")
+    column_labels = {"time_limit_minutes": "Exam time limit (minutes)", "attempts_allowed": "Exam attempts allowed",
+                     "pass_mark_percent": "Pass mark (%)", "second_try": "Second try in practice"}
+    column_descriptions = {
+        "time_limit_minutes": "Empty: no time limit. The server refuses answers after the limit (plus a short grace).",
+        "attempts_allowed": "Empty: unlimited exam attempts per learner.",
+        "pass_mark_percent": "0-100; empty: no pass mark.",
+        "second_try": "In practice mode, a wrong first answer may be tried once more for at most 67% of the mark.",
+    }
+    form_args = {
+        "time_limit_minutes": {"validators": [Optional(), NumberRange(min=1, max=24 * 60)]},
+        "attempts_allowed": {"validators": [Optional(), NumberRange(min=1, max=1000)]},
+        "pass_mark_percent": {"validators": [Optional(), NumberRange(min=0, max=100)]},
+    }
 
     def on_model_delete(self, model: Bank) -> None:
         """Delete the bank's items with it, unless learners have attempts on the bank.

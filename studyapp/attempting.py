@@ -156,6 +156,53 @@ def response_data(response: Response | None) -> ResponseData | None:
                         texts=[t.text for t in response.texts])
 
 
+PRACTICE_PENALTY = 1 / 3
+"""Practice mode: the mark of a right second try is reduced by this fraction of the item's
+mark (0-1) for the wrong first try, as in Moodle's "Interactive with multiple tries"
+behaviour, whose default "penalty for each incorrect try" is 33.33333%
+(https://docs.moodle.org/en/Question_behaviours). A wrong second try earns nothing more."""
+
+
+def grace_seconds() -> int:
+    """Return the exam grace period in seconds (``EXAM_GRACE_SECONDS``; 30 outside an app)."""
+    from flask import current_app, has_app_context
+
+    return int(current_app.config.get("EXAM_GRACE_SECONDS", 30)) if has_app_context() else 30
+
+
+def time_is_up(attempt: Attempt, now=None) -> bool:
+    """Return True if a timed attempt's deadline plus the grace period has passed."""
+    if attempt.deadline_at is None:
+        return False
+    return (now or utcnow()) > attempt.deadline_at + timedelta(seconds=grace_seconds())
+
+
+def seconds_left(attempt: Attempt, now=None) -> int | None:
+    """Return the whole seconds until a timed attempt's deadline (0 when passed; None: untimed)."""
+    if attempt.deadline_at is None:
+        return None
+    return max(0, int((attempt.deadline_at - (now or utcnow())).total_seconds()))
+
+
+def _lock_in_progress(attempt: Attempt) -> None:
+    """Lock the attempt row (PostgreSQL) so that a concurrent submit waits; refuse a closed
+    attempt, and close a timed-out one (with the responses saved so far) before refusing.
+
+    Raises:
+        AttemptClosed: the attempt was already submitted.
+        TimeUp: the exam's time is up; it has just been closed and marked.
+    """
+    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id).with_for_update())
+    if status != AttemptStatus.IN_PROGRESS.value:
+        db.session.rollback()
+        raise AttemptClosed("This attempt was already submitted; its responses can no longer change.")
+    if time_is_up(attempt):
+        db.session.rollback()
+        submit_attempt(attempt, timed_out=True)
+        raise TimeUp("The time for this exam is up: it was submitted with the answers saved before the "
+                     "deadline, and this answer was not recorded.")
+
+
 def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData, commit: bool = True) -> None:
     """Record (or replace) the response to one item of an in-progress attempt.
 
@@ -166,13 +213,14 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
         commit: False to leave the transaction open for the caller.
     Raises:
         AttemptClosed: the attempt was already submitted.
+        TimeUp: a timed exam past its deadline plus grace (then closed with its saved responses).
+        ResponseFinal: a practice response whose key was already shown.
     """
-    # Lock the attempt row (PostgreSQL) so that a concurrent submit waits for this save.
-    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id).with_for_update())
-    if status != AttemptStatus.IN_PROGRESS.value:
-        db.session.rollback()
-        raise AttemptClosed("This attempt was already submitted; its responses can no longer change.")
+    _lock_in_progress(attempt)
     response = attempt_item.response
+    if response is not None and response.final:
+        db.session.rollback()
+        raise ResponseFinal("This question was checked and its answer shown; the response can no longer change.")
     if data.empty:
         if response is not None:
             db.session.delete(response)
@@ -189,6 +237,103 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
 
 
 @dataclass
+class CheckOutcome:
+    """Result of :func:`check_response`.
+
+    Attributes:
+        raw: the mark of this try before any penalty (fraction 0-1).
+        mark: the response's mark now (fraction 0-1, after the second-try penalty).
+        tries: tries checked so far (1 or 2).
+        final: True when the key may now be shown (right, or no try left, or given up).
+        can_retry: True when the learner may try once more (practice, wrong first try).
+    """
+
+    raw: float
+    mark: float
+    tries: int
+    final: bool
+    can_retry: bool
+
+
+def second_try_allowed(attempt: Attempt) -> bool:
+    """Return True if a wrong first response may be tried again: practice attempts on banks
+    with ``second_try`` (review attempts, like flashcards, ask once)."""
+    return attempt.mode == AttemptMode.PRACTICE.value and bool(attempt.bank.second_try)
+
+
+def _finalise(attempt: Attempt, attempt_item: AttemptItem, response: Response, raw: float, *,
+              shown: bool = False) -> None:
+    """Mark a response final and update the learner's FSRS card for the item (no commit)."""
+    from .scheduling import rating_for_response, record_review
+
+    response.final = True
+    db.session.flush()
+    record_review(attempt.user_id, attempt_item.item_id, rating_for_response(raw, max(1, response.tries), shown),
+                  attempt.mode, response_id=response.id)
+
+
+def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData) -> CheckOutcome:
+    """Save and mark one response of a practice or review attempt at once (one transaction).
+
+    A right response (mark 1), or any response when no further try is allowed, is final:
+    the key may be shown and the learner's FSRS card is updated. A wrong or partly right
+    first try in practice mode may be tried once more; the second try's mark is reduced by
+    :data:`PRACTICE_PENALTY` (never below 0), and it is final.
+
+    Args:
+        attempt: a practice or review attempt in progress.
+        attempt_item: one of its items.
+        data: the response (not empty).
+    Returns:
+        The :class:`CheckOutcome`.
+    Raises:
+        AttemptError: an exam attempt (exams are marked at submission) or an empty response.
+        AttemptClosed: the attempt was submitted.
+        ResponseFinal: the response was final already.
+    """
+    if not attempt.gives_feedback_at_once:
+        raise AttemptError("Exam answers are marked when the attempt is submitted.")
+    if data.empty:
+        raise AttemptError("Give an answer before checking it.")
+    save_response(attempt, attempt_item, data, commit=False)
+    response = attempt_item.response
+    response.tries = (response.tries or 0) + 1
+    raw = get_kind(attempt_item.item.kind).mark(attempt_item.item, data).mark
+    retry = raw < 1 and response.tries < 2 and second_try_allowed(attempt)
+    response.mark = round(max(0.0, raw - PRACTICE_PENALTY * (response.tries - 1)), 6)
+    if not retry:
+        _finalise(attempt, attempt_item, response, raw)
+    db.session.commit()
+    return CheckOutcome(raw, response.mark, response.tries, response.final, retry)
+
+
+def show_answer(attempt: Attempt, attempt_item: AttemptItem) -> None:
+    """Give up on an item of a practice or review attempt: its response becomes final with the
+    mark it has (0 if none was checked), the key may be shown, and the FSRS card is rated
+    Again. One transaction.
+
+    Raises:
+        AttemptError: an exam attempt.
+        AttemptClosed: the attempt was submitted.
+        ResponseFinal: the response was final already.
+    """
+    if not attempt.gives_feedback_at_once:
+        raise AttemptError("Exam answers are shown after the attempt is submitted.")
+    _lock_in_progress(attempt)
+    response = attempt_item.response
+    if response is not None and response.final:
+        db.session.rollback()
+        raise ResponseFinal("The answer to this question is shown already.")
+    if response is None:
+        response = Response(attempt_item=attempt_item, mark=0.0, tries=0)
+        db.session.add(response)
+    elif response.mark is None:
+        response.mark = 0.0
+    _finalise(attempt, attempt_item, response, 0.0, shown=True)
+    db.session.commit()
+
+
+@dataclass
 class SubmitOutcome:
     """Result of :func:`submit_attempt`: ``submitted`` is False if it had been submitted before."""
 
@@ -196,21 +341,30 @@ class SubmitOutcome:
     score_percent: float | None
 
 
-def submit_attempt(attempt: Attempt) -> SubmitOutcome:
+def submit_attempt(attempt: Attempt, *, timed_out: bool | None = None) -> SubmitOutcome:
     """Submit an attempt once and mark every response.
 
     The status changes with a conditional UPDATE, so of two concurrent submits
     (double click, two tabs) exactly one marks and the other finds it done.
 
+    Exam responses are marked now, and each answered item's FSRS card is rated from its
+    mark. Practice and review responses keep the mark they got when checked; one left
+    unchecked is marked now, and one not final yet (a wrong first try) becomes final.
+    A timed exam submitted after its deadline plus grace is flagged ``timed_out`` and its
+    ``submitted_at`` is the deadline.
+
     Args:
         attempt: the attempt.
+        timed_out: force the flag (None: past deadline plus grace).
     Returns:
         Whether this call submitted it, and the score in percent (0-100).
     """
     now = utcnow()
+    late = time_is_up(attempt, now) if timed_out is None else timed_out
+    when = min(now, attempt.deadline_at) if late and attempt.deadline_at is not None else now
     changed = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS.value)
-        .values(status=AttemptStatus.SUBMITTED.value, submitted_at=now)
+        .values(status=AttemptStatus.SUBMITTED.value, submitted_at=when, timed_out=late)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -222,14 +376,45 @@ def submit_attempt(attempt: Attempt) -> SubmitOutcome:
         response = attempt_item.response
         if response is None:
             continue
+        if attempt.gives_feedback_at_once and response.mark is not None:
+            if not response.final:      # a wrong first try left without a second
+                _finalise(attempt, attempt_item, response, response.mark)
+            total += response.mark
+            continue
         result = get_kind(attempt_item.item.kind).mark(attempt_item.item, response_data(response))
         response.mark = result.mark
+        response.tries = max(1, response.tries or 0)
+        _finalise(attempt, attempt_item, response, result.mark)
         total += result.mark
     attempt.marks = round(total, 6)
     attempt.score_percent = round(100.0 * total / attempt.item_count, 2) if attempt.item_count else 0.0
     db.session.commit()
     db.session.refresh(attempt)
     return SubmitOutcome(True, attempt.score_percent)
+
+
+def close_expired(*, user_id: int | None = None, now=None) -> int:
+    """Submit every in-progress timed exam whose deadline plus grace has passed, with the
+    responses saved before it (each in its own transaction). Views call it for the current
+    learner before showing attempts; ``flask close-expired`` does it for everyone (cron).
+
+    Args:
+        user_id: only this learner's attempts (None: everyone's).
+        now: naive UTC (default: the app clock).
+    Returns:
+        How many attempts this call closed.
+    """
+    now = now or utcnow()
+    query = select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS.value, Attempt.deadline_at.is_not(None),
+        Attempt.deadline_at < now - timedelta(seconds=grace_seconds()))
+    if user_id is not None:
+        query = query.where(Attempt.user_id == user_id)
+    closed = 0
+    for attempt in list(db.session.scalars(query)):
+        if submit_attempt(attempt, timed_out=True).submitted:
+            closed += 1
+    return closed
 
 
 def bank_summaries(user_id: int) -> list[dict]:

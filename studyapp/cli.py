@@ -74,6 +74,15 @@ def register_cli(app: Flask) -> None:
         if failed:
             sys.exit(1)
 
+    @app.cli.command("close-expired")
+    def close_expired_cmd() -> None:
+        """Submit every timed exam whose time is up, with the answers saved before the deadline
+        (run it from cron; the pages also do it for the learner who opens them)."""
+        from .attempting import close_expired
+
+        closed = close_expired()
+        click.echo(f"{closed} expired attempt(s) closed.")
+
     @app.cli.command("generate")
     @click.argument("path", type=click.Path(dir_okay=False))
     @click.option("--bank", "bank_slug", required=True, help="Bank to add the drafts to (created if needed).")

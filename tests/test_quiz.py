@@ -19,9 +19,9 @@ DRAFT_ITEM = """\
 """
 
 
-def start(client, csrf, slug="tiny", n=5):
+def start(client, csrf, slug="tiny", n=5, mode="exam"):
     """Start a quiz through the bank page form; return the attempt id."""
-    response = client.post(f"/banks/{slug}", data={"n_items": str(n), "csrf_token": csrf(client)})
+    response = client.post(f"/banks/{slug}", data={"n_items": str(n), "mode": mode, "csrf_token": csrf(client)})
     assert response.status_code == 303, re.findall(r"(?:error-message|invalid-feedback)[^>]*>([^<]*)", response.get_data(as_text=True))
     return int(re.search(r"/attempts/(\d+)/q/1$", response.location).group(1))
 
@@ -91,7 +91,7 @@ def test_bad_number_of_items_is_refused(client, csrf, login_as, make_bank, db, v
     """A number of items outside 1-100 gives 400 with a message and starts nothing."""
     make_bank(TINY_ITEMS)
     login_as("learner")
-    response = client.post("/banks/tiny", data={"n_items": value, "csrf_token": csrf(client)})
+    response = client.post("/banks/tiny", data={"n_items": value, "mode": "exam", "csrf_token": csrf(client)})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
 
@@ -274,7 +274,7 @@ def test_bank_without_published_items_starts_nothing(client, csrf, login_as, mak
     """A bank of drafts only shows a message and starts no attempt."""
     make_bank(DRAFT_ITEM, slug="drafts")
     login_as("learner")
-    response = client.post("/banks/drafts", data={"n_items": "3", "csrf_token": csrf(client)},
+    response = client.post("/banks/drafts", data={"n_items": "3", "mode": "exam", "csrf_token": csrf(client)},
                            follow_redirects=True)
     assert "no published items" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0

@@ -8,14 +8,16 @@ from sqlalchemy.orm import selectinload
 
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
-    AttemptClosed, EmptyBank, bank_summaries, first_unanswered, load_attempt_items, response_data, save_response,
-    start_attempt, submit_attempt,
+    PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ResponseFinal, TimeUp,
+    bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered, load_attempt_items,
+    response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
+    time_is_up,
 )
 from ..extensions import db
 from ..kinds import InvalidResponse, get_kind
 from ..models import Attempt, Bank, Document
 from . import bp
-from .forms import StartForm, SubmitAttemptForm
+from .forms import ShowAnswerForm, StartForm, SubmitAttemptForm
 
 
 def _bank_or_404(slug: str) -> Bank:
@@ -43,6 +45,7 @@ def home():
 @login_required
 def index():
     """Published banks with item counts and the learner's best score."""
+    close_expired(user_id=current_user.id)
     return render_template("quiz/index.html", rows=bank_summaries(current_user.id))
 
 
@@ -51,19 +54,27 @@ def index():
 def bank(slug: str):
     """A bank's page; POST starts an attempt."""
     bank = _bank_or_404(slug)
+    close_expired(user_id=current_user.id)
     form = StartForm()
     if request.method == "GET":
         form.n_items.data = current_app.config["QUIZ_DEFAULT_ITEMS"]
+    status = 200
     if form.validate_on_submit():
         try:
-            attempt = start_attempt(current_user, bank, form.n_items.data)
+            attempt = start_attempt(current_user, bank, form.n_items.data, mode=form.mode.data)
         except EmptyBank as exc:
             flash(str(exc), "warning")
             return redirect(url_for("quiz.bank", slug=slug)), 303
-        return redirect(url_for("quiz.question", attempt_id=attempt.id, position=1), 303)
+        except AttemptsExhausted as exc:
+            flash(str(exc), "warning")
+            status = 409
+        else:
+            return redirect(url_for("quiz.question", attempt_id=attempt.id, position=1), 303)
     summary = next((r for r in bank_summaries(current_user.id) if r["bank"].id == bank.id), None)
-    status = 400 if form.errors else 200
-    return render_template("quiz/bank.html", bank=bank, form=form, summary=summary), status
+    if form.errors:
+        status = 400
+    return render_template("quiz/bank.html", bank=bank, form=form, summary=summary,
+                           exams_used=exam_attempts_used(current_user, bank)), status
 
 
 @bp.route("/sources/<slug>")
@@ -81,6 +92,14 @@ def source(slug: str):
 def question(attempt_id: int, position: int):
     """One item of an in-progress attempt; POST saves the response and moves on."""
     attempt = _own_attempt(attempt_id)
+    if not attempt.is_submitted and time_is_up(attempt):
+        submit_attempt(attempt, timed_out=True)
+        message = "The time for this exam is up: it was submitted with the answers saved before the deadline"
+        if request.method == "POST":    # an answer arriving too late is refused, not recorded
+            return render_template("quiz/time_up.html", attempt=attempt,
+                                   message=message + ", and this answer was not recorded."), 409
+        flash(message + ".", "warning")
+        return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
     if attempt.is_submitted:
         if request.method == "POST":
             flash("This attempt was already submitted, so that answer was not recorded.", "warning")
@@ -94,6 +113,9 @@ def question(attempt_id: int, position: int):
     # The browser sees shown-option ids (numbered in display order), never option ids.
     options = [(ao.id, ao.option.text) for ao in attempt_item.shown_options]
     shown = {ao.id: ao.option_id for ao in attempt_item.shown_options}
+    here = url_for("quiz.question", attempt_id=attempt.id, position=position)
+    if request.method == "POST" and attempt.gives_feedback_at_once:
+        return _check(attempt, attempt_item, item, kind, options, shown, here)
     if request.method == "POST":
         form = kind.build_form(item, options, formdata=request.form)
         valid = form.validate()
@@ -104,6 +126,8 @@ def question(attempt_id: int, position: int):
         if valid:
             try:
                 save_response(attempt, attempt_item, data)
+            except TimeUp as exc:
+                return render_template("quiz/time_up.html", attempt=attempt, message=str(exc)), 409
             except AttemptClosed as exc:
                 flash(str(exc), "warning")
                 return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
@@ -126,10 +150,55 @@ def question(attempt_id: int, position: int):
         form = kind.build_form(item, options, response=saved, formdata=None)
         status = 200
     answered = {ai.position for ai in items if ai.response is not None}
+    response = attempt_item.response
+    feedback = None
+    if attempt.gives_feedback_at_once and response is not None and response.tries:
+        data = response_data(response)
+        feedback = {"result": kind.mark(item, data), "final": response.final, "mark": response.mark,
+                    "tries": response.tries, "chosen": set(data.choice_ids), "texts": data.texts}
+    if attempt.gives_feedback_at_once and response is not None and response.final and feedback is None:
+        feedback = {"result": None, "final": True, "mark": response.mark, "tries": 0, "chosen": set(), "texts": []}
     return render_template(
         "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
-        form=form, position=position, total=len(items), answered=answered,
+        form=form, position=position, total=len(items), answered=answered, feedback=feedback,
+        keys=kind.key_texts(item) if feedback and feedback["final"] else None,
+        show_form=ShowAnswerForm(), retry_share=round(100 * (1 - PRACTICE_PENALTY)),
+        can_retry=bool(feedback and not feedback["final"] and second_try_allowed(attempt)),
+        seconds_left=seconds_left(attempt),
     ), status
+
+
+def _check(attempt, attempt_item, item, kind, options, shown, here):
+    """POST on a practice or review question: check the answer, or show the answer, then
+    come back to the question (303), which now shows the feedback."""
+    try:
+        if "show" in request.form:
+            if not ShowAnswerForm().validate_on_submit():
+                abort(400, description="The form could not be read; go back and try again.")
+            show_answer(attempt, attempt_item)
+            return redirect(here, 303)
+        form = kind.build_form(item, options, formdata=request.form)
+        valid = form.validate()
+        try:
+            data = kind.read(form, item, shown)
+        except InvalidResponse as exc:
+            abort(400, description=str(exc))
+        if not valid:
+            abort(400, description="The form could not be read; go back and try again.")
+        if data.empty:
+            flash("Give an answer first, or choose Show answer.", "warning")
+            return redirect(here, 303)
+        check_response(attempt, attempt_item, data)
+    except ResponseFinal as exc:
+        abort(409, description=str(exc))
+    except TimeUp as exc:
+        return render_template("quiz/time_up.html", attempt=attempt, message=str(exc)), 409
+    except AttemptClosed as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+    except AttemptError as exc:
+        abort(409, description=str(exc))
+    return redirect(here, 303)
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -137,6 +206,8 @@ def question(attempt_id: int, position: int):
 def resume(attempt_id: int):
     """Go back into an attempt at its first unanswered item (or its review page, or its result)."""
     attempt = _own_attempt(attempt_id)
+    close_expired(user_id=current_user.id)
+    db.session.refresh(attempt)
     if attempt.is_submitted:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     position = first_unanswered(attempt)
@@ -150,6 +221,8 @@ def resume(attempt_id: int):
 def review(attempt_id: int):
     """Before submitting: which items are answered, and the submit button."""
     attempt = _own_attempt(attempt_id)
+    close_expired(user_id=current_user.id)
+    db.session.refresh(attempt)
     if attempt.is_submitted:
         return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
     items = load_attempt_items(attempt)

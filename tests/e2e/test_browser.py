@@ -46,6 +46,7 @@ def test_learner_registers_takes_a_quiz_and_sees_the_result(page, db, symposium_
     card.get_by_role("link", name="Start a quiz").click()
 
     page.get_by_label("Number of questions").fill("5")
+    page.get_by_label("Exam: answers are marked when you submit").check()
     page.get_by_role("button", name="Start quiz").click()
 
     for position in range(1, 6):

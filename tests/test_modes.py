@@ -1,0 +1,321 @@
+"""Study modes through the test client: practice with feedback and a second try, exams with
+a time limit kept by the server, attempts allowed and a pass mark, and the FSRS cards that
+every checked response updates."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import fsrs
+import pytest
+from sqlalchemy import func, select
+
+from studyapp import clock
+from studyapp.attempting import PRACTICE_PENALTY, close_expired, start_attempt
+from studyapp.models import Attempt, AttemptItem, Card, Response, ReviewLog
+from tests.conftest import TINY_ITEMS
+from tests.test_quiz import attempt_items, key_answer, shown_id, start
+
+T0 = datetime(2026, 3, 2, 9, 0, 0)
+
+
+@pytest.fixture()
+def frozen():
+    """Freeze the app clock at ``T0``; give it back to the system clock afterwards."""
+    clock.set_time(T0)
+    yield clock
+    clock.reset()
+
+
+def check(client, csrf, attempt_id, position, **data):
+    data["check"] = "1"
+    data["csrf_token"] = csrf(client)
+    return client.post(f"/attempts/{attempt_id}/q/{position}", data=data)
+
+
+def position_of(db, attempt_id, ext_id):
+    return next(ai for ai in attempt_items(db, attempt_id) if ai.item.ext_id == ext_id)
+
+
+def response_of(db, ai):
+    db.session.expire_all()
+    return db.session.scalar(select(Response).where(Response.attempt_item_id == ai.id))
+
+
+def test_practice_right_first_try_shows_feedback_and_key(client, csrf, login_as, make_bank, db):
+    """A right first answer is marked 1 at once; the page then shows "Right", the key, the
+    explanation and the passage, and the response is final."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-single")
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert 'id="feedback"' not in page and "Because passage one says so." not in page
+
+    response = check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Right"))
+    assert response.status_code == 303 and response.location.endswith(f"/q/{ai.position}")
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert re.search(r'id="feedback"[^>]*>\s*<strong>Right\.</strong>\s*Mark 1\.00 of 1', page)
+    assert "Because passage one says so." in page and "First passage text." in page
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (1.0, 1, True)
+
+
+def test_practice_second_try_is_marked_with_the_penalty(client, csrf, login_as, make_bank, db):
+    """Wrong, then right: the second try earns 1 - 1/3 (Moodle's default penalty). The key is
+    not in the page after the wrong first try, only after the second."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-short")
+
+    check(client, csrf, attempt_id, ai.position, **{"gaps-0": "Shenyang"})
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert "Not quite" in page and "up to 67% of the mark" in page
+    assert "Harbin" not in page and "Haerbin" not in page       # the key stays on the server
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (0.0, 1, False)
+
+    check(client, csrf, attempt_id, ai.position, **{"gaps-0": "harbin"})
+    saved = response_of(db, ai)
+    assert saved.tries == 2 and saved.final
+    assert saved.mark == pytest.approx(1 - PRACTICE_PENALTY) == pytest.approx(0.666667, abs=1e-6)
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert "Mark 0.67 of 1 (second try: at most 67%)" in page and "Harbin / Haerbin" in page
+
+
+def test_practice_two_wrong_tries_score_zero_and_no_third(client, csrf, login_as, make_bank, db):
+    """Wrong twice: mark 0 and final; a third check is refused with 409."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-single")
+    wrong = shown_id(ai, "Wrong A")
+    check(client, csrf, attempt_id, ai.position, choice=wrong)
+    check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Wrong B"))
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (0.0, 2, True)
+    third = check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Right"))
+    assert third.status_code == 409 and "can no longer change" in third.get_data(as_text=True)
+    assert response_of(db, ai).mark == 0.0
+
+
+def test_partly_right_second_try_keeps_the_better_part(client, csrf, login_as, make_bank, db):
+    """A multiple response half right at the second try earns 0.5 - 1/3."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-multi")
+    check(client, csrf, attempt_id, ai.position, choices=[shown_id(ai, "Wrong 1")])
+    check(client, csrf, attempt_id, ai.position, choices=[shown_id(ai, "Right 1")])
+    assert response_of(db, ai).mark == pytest.approx(0.5 - PRACTICE_PENALTY, abs=1e-6)
+
+
+def test_show_answer_gives_up_with_the_first_try_mark(client, csrf, login_as, make_bank, db):
+    """After a wrong first try, Show answer makes the response final with mark 0 and shows the key."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-tf")
+    check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "True"))
+    response = client.post(f"/attempts/{attempt_id}/q/{ai.position}",
+                           data={"show": "Show answer", "csrf_token": csrf(client)})
+    assert response.status_code == 303
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.final) == (0.0, True)
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert "It is false." in page and 'class="key fw-semibold">False<' in page
+
+
+def test_practice_submit_scores_checked_marks(client, csrf, login_as, make_bank, db):
+    """Submitting a practice attempt keeps the checked marks: 1 + 2/3 over 5 items = 33.33%."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    single = position_of(db, attempt_id, "t-single")
+    check(client, csrf, attempt_id, single.position, choice=shown_id(single, "Right"))
+    short = position_of(db, attempt_id, "t-short")
+    check(client, csrf, attempt_id, short.position, **{"gaps-0": "Dalian"})
+    check(client, csrf, attempt_id, short.position, **{"gaps-0": "Harbin"})
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.is_submitted and attempt.score_percent == pytest.approx(33.33, abs=0.01)
+
+
+def test_exam_gives_no_feedback_before_submission(client, csrf, login_as, make_bank, db):
+    """In an exam a saved answer is not marked and the page shows no feedback and no key."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="exam")
+    ai = position_of(db, attempt_id, "t-short")
+    client.post(f"/attempts/{attempt_id}/q/{ai.position}",
+                data={"gaps-0": "Harbin", "next": "1", "csrf_token": csrf(client)})
+    page = client.get(f"/attempts/{attempt_id}/q/{ai.position}").get_data(as_text=True)
+    assert 'id="feedback"' not in page and "Haerbin" not in page
+    assert response_of(db, ai).mark is None
+
+
+def _timed_exam(make_bank, db, minutes=10):
+    bank = make_bank(TINY_ITEMS)
+    bank.time_limit_minutes = minutes
+    bank.pass_mark_percent = 60
+    db.session.commit()
+    return bank
+
+
+def test_exam_deadline_is_kept_by_the_server(client, csrf, login_as, make_bank, db, frozen):
+    """A 10-minute exam: an answer at 9 min is saved, one 20 s after the deadline (within the
+    30 s grace) too, one 31 s after is refused with 409 and the attempt is closed with the
+    answers saved before, marked, and flagged timed out."""
+    _timed_exam(make_bank, db)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="exam")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.deadline_at == T0 + timedelta(minutes=10)
+    single = position_of(db, attempt_id, "t-single")
+    short = position_of(db, attempt_id, "t-short")
+    tf = position_of(db, attempt_id, "t-tf")
+
+    frozen.set_time(T0 + timedelta(minutes=9))
+    page = client.get(f"/attempts/{attempt_id}/q/{single.position}").get_data(as_text=True)
+    assert 'data-seconds-left="60"' in page
+    ok = client.post(f"/attempts/{attempt_id}/q/{single.position}",
+                     data={"choice": shown_id(single, "Right"), "next": "1", "csrf_token": csrf(client)})
+    assert ok.status_code == 303
+    frozen.set_time(T0 + timedelta(minutes=10, seconds=20))
+    ok = client.post(f"/attempts/{attempt_id}/q/{short.position}",
+                     data={"gaps-0": "Harbin", "next": "1", "csrf_token": csrf(client)})
+    assert ok.status_code == 303
+    frozen.set_time(T0 + timedelta(minutes=10, seconds=31))
+    late = client.post(f"/attempts/{attempt_id}/q/{tf.position}",
+                       data={"choice": shown_id(tf, "False"), "next": "1", "csrf_token": csrf(client)})
+    assert late.status_code == 409
+    assert "time for this exam is up" in late.get_data(as_text=True)
+
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.is_submitted and attempt.timed_out
+    assert attempt.submitted_at == T0 + timedelta(minutes=10)
+    assert response_of(db, tf) is None
+    assert attempt.marks == 2.0 and attempt.score_percent == 40.0 and attempt.passed is False
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert 'id="timed-out"' in result and "Not passed" in result
+
+
+def test_expired_exam_is_closed_without_the_browser(app, db, make_bank, make_user, frozen):
+    """An exam left open past its deadline is closed by ``close-expired`` (and by any page
+    the learner opens) with its saved responses marked; one still in time is left alone."""
+    from studyapp.attempting import save_response
+    from studyapp.kinds import ResponseData
+
+    bank = _timed_exam(make_bank, db, minutes=5)
+    learner = make_user("learner")
+    expired = start_attempt(learner, bank, 5)
+    single = next(ai for ai in expired.attempt_items if ai.item.ext_id == "t-single")
+    key = next(o.id for o in single.item.options if o.is_key)
+    save_response(expired, single, ResponseData(choice_ids=[key]))
+    frozen.set_time(T0 + timedelta(minutes=3))
+    fresh = start_attempt(make_user("learner"), bank, 5)
+
+    frozen.set_time(T0 + timedelta(minutes=5, seconds=40))
+    result = app.test_cli_runner().invoke(args=["close-expired"])
+    assert result.exit_code == 0 and "1 expired attempt(s) closed." in result.output
+    db.session.expire_all()
+    closed = db.session.get(Attempt, expired.id)
+    assert closed.is_submitted and closed.timed_out and closed.marks == 1.0 and closed.score_percent == 20.0
+    assert not db.session.get(Attempt, fresh.id).is_submitted
+    assert close_expired() == 0
+
+
+def test_exam_attempts_allowed_and_pass_mark(client, csrf, login_as, make_bank, db):
+    """With two exam attempts allowed, the third is refused with 409 and a message; practice
+    stays open. A score at or above the pass mark shows Passed."""
+    bank = make_bank(TINY_ITEMS)
+    bank.attempts_allowed = 2
+    bank.pass_mark_percent = 20
+    db.session.commit()
+    login_as("learner")
+    first = start(client, csrf, n=5, mode="exam")
+    ai = position_of(db, first, "t-single")
+    client.post(f"/attempts/{first}/q/{ai.position}",
+                data={"choice": shown_id(ai, "Right"), "next": "1", "csrf_token": csrf(client)})
+    client.post(f"/attempts/{first}/submit", data={"csrf_token": csrf(client)})
+    assert "Passed" in client.get(f"/attempts/{first}/result").get_data(as_text=True)
+    start(client, csrf, n=5, mode="exam")
+    third = client.post("/banks/tiny", data={"n_items": "5", "mode": "exam", "csrf_token": csrf(client)})
+    assert third.status_code == 409
+    assert "used all 2 exam attempt(s)" in third.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.mode == "exam")) == 2
+    start(client, csrf, n=5, mode="practice")
+
+
+def _expected_card(ratings_at):
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    card = fsrs.Card(card_id=1, due=ratings_at[0][1].replace(tzinfo=timezone.utc))
+    for rating, when in ratings_at:
+        card, _ = scheduler.review_card(card, rating, review_datetime=when.replace(tzinfo=timezone.utc))
+    return card
+
+
+def test_every_checked_response_updates_the_fsrs_card(client, csrf, login_as, make_bank, db, frozen):
+    """Practice right (Good), then a later practice wrong twice (Again), then an exam right
+    (Good): the learner's card equals what ``fsrs`` computes for Good, Again, Good at those
+    times, and the log records each rating with its source."""
+    make_bank(TINY_ITEMS)
+    user = login_as("learner")
+    times = [T0, T0 + timedelta(days=2), T0 + timedelta(days=5)]
+
+    frozen.set_time(times[0])
+    a1 = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, a1, "t-single")
+    check(client, csrf, a1, ai.position, choice=shown_id(ai, "Right"))
+
+    frozen.set_time(times[1])
+    a2 = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, a2, "t-single")
+    check(client, csrf, a2, ai.position, choice=shown_id(ai, "Wrong A"))
+    check(client, csrf, a2, ai.position, choice=shown_id(ai, "Wrong B"))
+
+    frozen.set_time(times[2])
+    a3 = start(client, csrf, n=5, mode="exam")
+    ai = position_of(db, a3, "t-single")
+    client.post(f"/attempts/{a3}/q/{ai.position}",
+                data={"choice": shown_id(ai, "Right"), "next": "1", "csrf_token": csrf(client)})
+    client.post(f"/attempts/{a3}/submit", data={"csrf_token": csrf(client)})
+
+    db.session.expire_all()
+    card = db.session.scalar(select(Card).where(Card.user_id == user.id, Card.item_id == ai.item_id))
+    expected = _expected_card([(fsrs.Rating.Good, times[0]), (fsrs.Rating.Again, times[1]),
+                               (fsrs.Rating.Good, times[2])])
+    assert card.state == expected.state.value and card.step == expected.step
+    assert card.stability == pytest.approx(expected.stability)
+    assert card.difficulty == pytest.approx(expected.difficulty)
+    assert card.due == expected.due.replace(tzinfo=None)
+    assert card.last_review == times[2] and card.reps == 3
+    logs = db.session.execute(select(ReviewLog.rating, ReviewLog.source).where(ReviewLog.card_id == card.id)
+                              .order_by(ReviewLog.id)).all()
+    assert [tuple(r) for r in logs] == [(3, "practice"), (1, "practice"), (3, "exam")]
+
+
+def test_review_attempt_has_one_try(app, db, make_bank, make_user):
+    """A review-mode attempt (spaced review) checks each answer once: a wrong one is final."""
+    from studyapp.attempting import check_response
+    from studyapp.kinds import ResponseData
+
+    bank = make_bank(TINY_ITEMS)
+    attempt = start_attempt(make_user("learner"), bank, 5, mode="review")
+    ai = next(ai for ai in attempt.attempt_items if ai.item.ext_id == "t-single")
+    wrong = next(o.id for o in ai.item.options if not o.is_key)
+    outcome = check_response(attempt, ai, ResponseData(choice_ids=[wrong]))
+    assert (outcome.mark, outcome.final, outcome.can_retry) == (0.0, True, False)
+
+
+def test_another_learners_attempt_cannot_be_checked(client, csrf, login_as, make_bank, make_user, db):
+    """Checking or showing the answer of someone else's practice attempt gives 404; nothing changes."""
+    bank = make_bank(TINY_ITEMS)
+    other = start_attempt(make_user("learner"), bank, 5, mode="practice")
+    login_as("learner")
+    ai = other.attempt_items[0]
+    assert check(client, csrf, other.id, 1, choice="1").status_code == 404
+    shown = client.post(f"/attempts/{other.id}/q/1", data={"show": "Show answer", "csrf_token": csrf(client)})
+    assert shown.status_code == 404
+    assert response_of(db, ai) is None
