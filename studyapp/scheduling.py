@@ -161,6 +161,8 @@ class DueSummary:
     later_today: int
     tomorrow: int
     next_due: datetime | None
+    first_due: datetime | None = None
+    """Naive UTC of the earliest due card, due or not (set by :func:`due_summary_by_bank`)."""
 
 
 def local_day_bounds(tz_name: str, now: datetime | None = None) -> tuple[datetime, datetime, datetime]:
@@ -195,3 +197,64 @@ def due_summary(user_id: int, tz_name: str = "UTC", *, now: datetime | None = No
         select(func.min(Card.due)).join(Question, Question.id == Card.item_id)
         .where(Card.user_id == user_id, Card.due > now, Question.status == ItemStatus.PUBLISHED.value))
     return DueSummary(due_now or 0, later or 0, next_day or 0, next_due)
+
+
+def due_summary_by_bank(user_id: int, tz_name: str = "UTC", *,
+                        now: datetime | None = None) -> dict[int, DueSummary]:
+    """Count the learner's due cards per bank, like :func:`due_summary` (published items only).
+
+    One query, whatever the number of banks and cards.
+
+    Args:
+        user_id: the learner.
+        tz_name: IANA time zone in which "today" and "tomorrow" are counted (unknown: UTC).
+        now: naive UTC (default: the app clock).
+    Returns:
+        ``{bank_id: DueSummary}`` (with ``first_due`` set) for each bank in which the learner
+        has at least one card on a published item; banks without cards are absent.
+    """
+    from sqlalchemy import case
+
+    from .models import ItemStatus, Question
+
+    now = now or clock.now()
+    _, tomorrow, after = local_day_bounds(tz_name, now)
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(Question.bank_id, count(Card.due <= now), count((Card.due > now) & (Card.due < tomorrow)),
+               count((Card.due >= tomorrow) & (Card.due < after)), func.min(case((Card.due > now, Card.due))),
+               func.min(Card.due))
+        .join(Question, Question.id == Card.item_id)
+        .where(Card.user_id == user_id, Question.status == ItemStatus.PUBLISHED.value)
+        .group_by(Question.bank_id)
+    ).all()
+    return {bank_id: DueSummary(int(n), int(later), int(next_day), _as_datetime(next_due), _as_datetime(first))
+            for bank_id, n, later, next_day, next_due, first in rows}
+
+
+def _as_datetime(value) -> datetime | None:
+    """Return a ``MIN(...)`` of a datetime column as a datetime (SQLite gives it back as text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def local_time(value: datetime | None, tz_name: str = "UTC") -> datetime | None:
+    """Return a stored time (naive UTC) as an aware datetime in the time zone ``tz_name``.
+
+    Args:
+        value: naive UTC, or None.
+        tz_name: IANA time zone name such as "Asia/Shanghai"; an unknown one counts as UTC.
+    Returns:
+        The same instant in that zone (None for None).
+    """
+    if value is None:
+        return None
+    try:
+        tz = ZoneInfo(tz_name)
+    except Exception:  # noqa: BLE001 - any bad name: UTC
+        tz = ZoneInfo("UTC")
+    return _aware(value).astimezone(tz)

@@ -1,0 +1,26 @@
+"""Forms of the study pages: flashcards and spaced review (all CSRF-protected)."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SubmitField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+RATING_MESSAGE = "Choose a rating: 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy)."
+
+
+class FlipForm(FlaskForm):
+    """Turn a flashcard over to see its back."""
+
+    submit = SubmitField("Show answer")
+
+
+class RateForm(FlaskForm):
+    """Rate a flashcard: ``rating`` 1-4; ``reps`` is the card's review count when its back
+    was shown (0 for a new card), so that a second click does not rate it twice."""
+
+    rating = IntegerField("Rating", validators=[InputRequired(RATING_MESSAGE), NumberRange(1, 4, RATING_MESSAGE)])
+    reps = HiddenField(validators=[Optional()])
+
+
+class StartReviewForm(FlaskForm):
+    """Start a review session of a bank's due items."""
+
+    submit = SubmitField("Review due items")
