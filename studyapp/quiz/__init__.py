@@ -1,6 +1,6 @@
-"""Taking quizzes: pick a bank, answer items, submit, see the result."""
+"""Taking quizzes: pick a bank, answer items, submit, see the result; practise from the study text."""
 from flask import Blueprint
 
 bp = Blueprint("quiz", __name__)
 
-from . import views  # noqa: E402,F401
+from . import practice_views, views  # noqa: E402,F401
