@@ -102,6 +102,10 @@ def create_app(config: object | str | None = None) -> Flask:
         """Browsers ask for /favicon.ico whatever the page says."""
         return app.send_static_file("favicon.svg")
 
+    from . import timefmt
+
+    timefmt.register(app)  # Jinja filters: localtime, hours_minutes
+
     from .kinds import KINDS
 
     @app.context_processor

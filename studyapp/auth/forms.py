@@ -3,8 +3,10 @@ import unicodedata
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..timefmt import DEFAULT_TIMEZONE, is_timezone, timezone_names
 
 
 # Characters that are letters to Unicode but show as blank space.
@@ -70,3 +72,23 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField("Repeat new password",
                             validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
     submit = SubmitField("Change password")
+
+
+def _known_timezone(form, field):
+    """Refuse a name that is not an IANA time zone of this system."""
+    if not is_timezone(field.data):
+        raise ValidationError("Unknown time zone: pick one from the list (for example Europe/Berlin or UTC).")
+
+
+class TimezoneForm(FlaskForm):
+    """The time zone in which dates are shown and study days counted (IANA names; prefix ``tz``)."""
+
+    timezone = SelectField("Time zone", default=DEFAULT_TIMEZONE, validate_choice=False,
+                           validators=[DataRequired(), _known_timezone],
+                           description="Dates are shown, and study days counted, in this time zone.")
+    submit = SubmitField("Save time zone")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "tz")
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = list(timezone_names())

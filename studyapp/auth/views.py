@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..accounts import AccountError, authenticate, create_user, find_user
 from ..extensions import db, limiter
 from . import bp
-from .forms import LoginForm, PasswordChangeForm, RegisterForm
+from .forms import LoginForm, PasswordChangeForm, RegisterForm, TimezoneForm
 
 BAD_LOGIN = "Wrong email or password."
 
@@ -103,4 +103,19 @@ def account():
             flash("Your password was changed. Other browsers logged in as you must log in again.", "success")
             return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" and form.errors else 200
-    return render_template("auth/account.html", form=form), status
+    tz_form = TimezoneForm(formdata=None, data={"timezone": current_user.timezone})
+    return render_template("auth/account.html", form=form, tz_form=tz_form), status
+
+
+@bp.route("/account/timezone", methods=["POST"])
+@login_required
+def timezone():
+    """Set the current user's time zone (an IANA name from the list; others are refused)."""
+    tz_form = TimezoneForm()
+    if tz_form.validate_on_submit():
+        user = current_user._get_current_object()
+        user.timezone = tz_form.timezone.data
+        db.session.commit()
+        flash(f"Your time zone is now {user.timezone}.", "success")
+        return redirect(url_for("auth.account"), 303)
+    return render_template("auth/account.html", form=PasswordChangeForm(formdata=None), tz_form=tz_form), 400

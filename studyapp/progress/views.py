@@ -1,17 +1,32 @@
 """Progress views."""
 from flask import render_template
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from ..history import bank_progress, finished_attempts, passage_accuracy
+from ..charts import score_chart_svg
+from ..history import bank_progress, finished_attempts, overview, passage_accuracy
+from ..models import User
 from . import bp
+
+
+def dashboard_context(person: User) -> dict:
+    """Return what ``progress/dashboard.html`` shows about ``person``: attempts, figures, chart.
+
+    Days (streak, due today) are counted in ``person``'s time zone; dates and the chart's axis
+    are shown in the viewer's (``current_user``).
+    """
+    attempts = finished_attempts(person.id)
+    chart = score_chart_svg(attempts, current_user.timezone)
+    return {
+        "person": person, "attempts": attempts, "banks": bank_progress(attempts),
+        "passages": passage_accuracy(person.id), "summary": overview(person.id, person.timezone, attempts),
+        # pygal builds the SVG as an XML tree (text escaped) and has no script or external reference.
+        "chart": Markup(chart) if chart else None,
+    }
 
 
 @bp.route("/")
 @login_required
 def dashboard():
     """The current user's own history (nobody else's)."""
-    attempts = finished_attempts(current_user.id)
-    return render_template(
-        "progress/dashboard.html", person=current_user, attempts=attempts,
-        banks=bank_progress(attempts), passages=passage_accuracy(current_user.id),
-    )
+    return render_template("progress/dashboard.html", **dashboard_context(current_user))

@@ -1,7 +1,7 @@
-"""Taking quizzes: pick a bank, answer items, submit, see the result."""
+"""Taking quizzes: pick a bank, answer items, submit, see the result; practise from the study
+text; flashcards and spaced review."""
 from flask import Blueprint
 
 bp = Blueprint("quiz", __name__)
 
-from . import views  # noqa: E402,F401
-from . import study_views  # noqa: E402,F401
+from . import practice_views, study_views, views  # noqa: E402,F401

@@ -27,3 +27,7 @@ class SubmitAttemptForm(FlaskForm):
     """Submit an attempt for marking."""
 
     submit = SubmitField("Submit for marking")
+
+
+class PractiseForm(FlaskForm):
+    """Start a practice attempt (a passage's items, or the weakest): only the CSRF token."""

@@ -80,11 +80,18 @@ def bank(slug: str):
 @bp.route("/sources/<slug>")
 @login_required
 def source(slug: str):
-    """A study text with its numbered passages (anchors ``#p<number>``)."""
-    doc = db.session.scalar(select(Document).where(Document.slug == slug).options(selectinload(Document.passages)))
+    """A study text read passage by passage (anchors ``#p<number>``), each shaded by the current
+    learner's mastery, with buttons to practise one passage or the weakest ones."""
+    from ..history import LEVELS, passage_mastery, study_bank
+    from .forms import PractiseForm
+
+    doc = db.session.scalar(select(Document).where(Document.slug == slug))
     if doc is None:
         abort(404, description="There is no such study text.")
-    return render_template("quiz/source.html", doc=doc)
+    return render_template(
+        "quiz/source.html", doc=doc, passages=passage_mastery(current_user.id, doc.id),
+        bank=study_bank(doc.id), levels=LEVELS, form=PractiseForm(),
+    )
 
 
 @bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])

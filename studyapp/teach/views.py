@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from ..access import get_or_404, instructor_required
 from ..extensions import db
-from ..history import bank_progress, finished_attempts, passage_accuracy
 from ..models import Attempt, AttemptStatus, User
+from ..progress.views import dashboard_context
 from . import bp
 
 
@@ -30,8 +30,4 @@ def learners():
 def learner(user_id: int):
     """One learner's score history, as the learner sees it."""
     person = get_or_404(User, user_id)
-    attempts = finished_attempts(person.id)
-    return render_template(
-        "progress/dashboard.html", person=person, attempts=attempts,
-        banks=bank_progress(attempts), passages=passage_accuracy(person.id),
-    )
+    return render_template("progress/dashboard.html", **dashboard_context(person))
