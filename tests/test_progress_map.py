@@ -91,6 +91,22 @@ def mastery(user, bank) -> dict[int, tuple[int, float | None, str]]:
 
 # -- levels -------------------------------------------------------------------------------
 
+def put_card(user_id: int, item_id: int, state: int, due) -> "Card":
+    """Give the learner's card for an item this state and due time (the card an answered
+    item already has, since every marked response updates it; else a new one)."""
+    from studyapp.scheduling import get_card
+
+    card = get_card(user_id, item_id)
+    card.state, card.due = state, due
+    db_session().flush()
+    return card
+
+
+def db_session():
+    from studyapp.extensions import db as _db
+    return _db.session
+
+
 @pytest.mark.parametrize("marks, expected", [
     ([], (0, None, "not_seen")),
     ([("t-single", None)], (0, None, "not_seen")),          # a response not yet marked does not count
@@ -388,7 +404,7 @@ def test_mastery_per_bank_is_the_share_of_items_in_review(client, login_as, make
     for ext_id, state in states.items():
         db.session.add(Card(user_id=ann.id, item_id=item_ids(one, ext_id)[0], state=state, due=clock.now()))
     for item_id in item_ids(two, "t-single", "t-multi", "t-tf", "t-short", "t-cloze"):
-        db.session.add(Card(user_id=bob.id, item_id=item_id, state=2, due=clock.now()))
+        put_card(bob.id, item_id, 2, clock.now())
     db.session.commit()
     got = [(m.slug, m.items, m.known, m.percent) for m in bank_mastery(ann.id)]
     assert got == [("one", 5, 2, 40.0), ("two", 5, 0, 0.0)]
@@ -471,9 +487,7 @@ def test_dashboard_query_count_does_not_grow_with_cards_and_activity(client, log
         take(ann, bank, SIXTY)
         answer(ann, bank, [("t-tf", 1.0), ("t-single", 0.0)])
         for item in bank.items:
-            card = Card(user_id=ann.id, item_id=item.id, state=2, due=clock.now())
-            db.session.add(card)
-            db.session.flush()
+            card = put_card(ann.id, item.id, 2, clock.now())
             db.session.add(ReviewLog(card_id=card.id, rating=3, reviewed_at=clock.now(), source="review"))
     db.session.commit()
     many = queries_for(client, db, "/progress/")
@@ -489,7 +503,7 @@ def test_a_learner_sees_only_their_own_progress(client, login_as, make_user, tin
     take(bob, tiny, ALL_RIGHT)
     answer(bob, tiny, [("t-single", 1.0), ("t-short", 1.0), ("t-tf", 0.0)])
     for item_id in item_ids(tiny, "t-single", "t-multi"):
-        db.session.add(Card(user_id=bob.id, item_id=item_id, state=2, due=clock.now()))
+        put_card(bob.id, item_id, 2, clock.now())
     db.session.commit()
     assert all(level == "not_seen" for _, _, level in mastery(ann, tiny).values())
     assert study_streak(ann.id).days == 0
