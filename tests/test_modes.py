@@ -319,3 +319,15 @@ def test_another_learners_attempt_cannot_be_checked(client, csrf, login_as, make
     shown = client.post(f"/attempts/{other.id}/q/1", data={"show": "Show answer", "csrf_token": csrf(client)})
     assert shown.status_code == 404
     assert response_of(db, ai) is None
+
+
+def test_result_times_are_shown_in_the_learners_time_zone(client, csrf, login_as, make_bank, db, frozen):
+    """Submitted at 09:00 UTC, the result page of a learner in Asia/Shanghai says 17:00."""
+    make_bank(TINY_ITEMS)
+    user = login_as("learner")
+    user.timezone = "Asia/Shanghai"
+    db.session.commit()
+    attempt_id = start(client, csrf, n=5, mode="exam")
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "submitted 2026-03-02 17:00 (Asia/Shanghai)" in page
