@@ -16,7 +16,7 @@ from flask_wtf.form import _Auto
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from wtforms import PasswordField, SelectField
+from wtforms import FloatField, PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional
 from wtforms.validators import ValidationError
 
@@ -150,6 +150,8 @@ class BankView(SecureModelView):
         "pass_mark_percent": "0-100; empty: no pass mark.",
         "second_try": "In practice mode, a wrong first answer may be tried once more for at most 67% of the mark.",
     }
+    # Flask-Admin's converter skips SQLAlchemy's Double columns: give the pass mark its field.
+    form_overrides = {"pass_mark_percent": FloatField}
     form_args = {
         "time_limit_minutes": {"validators": [Optional(), NumberRange(min=1, max=24 * 60)]},
         "attempts_allowed": {"validators": [Optional(), NumberRange(min=1, max=1000)]},

@@ -91,7 +91,12 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     if not ids:
         raise EmptyBank("This bank has no published items yet.")
     if mode == AttemptMode.EXAM.value and bank.attempts_allowed is not None:
+        # Lock the learner's row (a no-op UPDATE: row lock on PostgreSQL, write lock on SQLite)
+        # so that concurrent starts are counted one after the other.
+        db.session.execute(update(User).where(User.id == user.id).values(active=User.active)
+                           .execution_options(synchronize_session=False))
         if exam_attempts_used(user, bank) >= bank.attempts_allowed:
+            db.session.rollback()
             raise AttemptsExhausted(
                 f"You have used all {bank.attempts_allowed} exam attempt(s) this bank allows.")
     if item_ids is not None:
@@ -192,7 +197,12 @@ def _lock_in_progress(attempt: Attempt) -> None:
         AttemptClosed: the attempt was already submitted.
         TimeUp: the exam's time is up; it has just been closed and marked.
     """
-    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id).with_for_update())
+    # A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (where
+    # SELECT ... FOR UPDATE does nothing): two saves or checks of one attempt run one after
+    # the other, and the second reads what the first committed.
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(status=Attempt.status)
+                       .execution_options(synchronize_session=False))
+    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id))
     if status != AttemptStatus.IN_PROGRESS.value:
         db.session.rollback()
         raise AttemptClosed("This attempt was already submitted; its responses can no longer change.")
@@ -201,6 +211,16 @@ def _lock_in_progress(attempt: Attempt) -> None:
         submit_attempt(attempt, timed_out=True)
         raise TimeUp("The time for this exam is up: it was submitted with the answers saved before the "
                      "deadline, and this answer was not recorded.")
+
+
+def _current_response(attempt_item: AttemptItem) -> Response | None:
+    """Return the attempt item's response as committed now (re-read under the lock, so that a
+    concurrent save or check that committed first is seen), and set it on ``attempt_item``."""
+    response = db.session.scalar(
+        select(Response).where(Response.attempt_item_id == attempt_item.id)
+        .execution_options(populate_existing=True))
+    attempt_item.response = response
+    return response
 
 
 def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData, commit: bool = True) -> None:
@@ -217,7 +237,7 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
         ResponseFinal: a practice response whose key was already shown.
     """
     _lock_in_progress(attempt)
-    response = attempt_item.response
+    response = _current_response(attempt_item)
     if response is not None and response.final:
         db.session.rollback()
         raise ResponseFinal("This question was checked and its answer shown; the response can no longer change.")
@@ -233,7 +253,24 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
         response.choices = [ResponseChoice(option_id=i) for i in data.choice_ids]
         response.texts = [ResponseText(gap=g, text=t) for g, t in enumerate(data.texts)]
     if commit:
+        _commit_or_conflict()
+
+
+def _commit_or_conflict() -> None:
+    """Commit; a unique-constraint clash with a concurrent request (which the attempt lock
+    should prevent) is rolled back and reported as a conflict, never as a server error.
+
+    Raises:
+        AttemptError: the write clashed with another request's (HTTP 409).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AttemptError("This answer was saved at the same moment by another request; "
+                           "reload the page to see which one was kept.") from None
 
 
 @dataclass
@@ -303,7 +340,7 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     response.mark = round(max(0.0, raw - PRACTICE_PENALTY * (response.tries - 1)), 6)
     if not retry:
         _finalise(attempt, attempt_item, response, raw)
-    db.session.commit()
+    _commit_or_conflict()
     return CheckOutcome(raw, response.mark, response.tries, response.final, retry)
 
 
@@ -320,7 +357,7 @@ def show_answer(attempt: Attempt, attempt_item: AttemptItem) -> None:
     if not attempt.gives_feedback_at_once:
         raise AttemptError("Exam answers are shown after the attempt is submitted.")
     _lock_in_progress(attempt)
-    response = attempt_item.response
+    response = _current_response(attempt_item)
     if response is not None and response.final:
         db.session.rollback()
         raise ResponseFinal("The answer to this question is shown already.")
@@ -438,7 +475,9 @@ def bank_summaries(user_id: int) -> list[dict]:
         .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.IN_PROGRESS.value)
         .group_by(Attempt.bank_id)
     ).all())
-    banks = db.session.scalars(select(Bank).where(Bank.published.is_(True)).order_by(Bank.title))
+    # a bank with no published item yet (e.g. one made by the generator, still all drafts) is not listed
+    banks = [b for b in db.session.scalars(select(Bank).where(Bank.published.is_(True)).order_by(Bank.title))
+             if counts.get(b.id)]
     return [
         {"bank": b, "item_count": counts.get(b.id, 0), "best": best[b.id].best if b.id in best else None,
          "attempts": best[b.id].n if b.id in best else 0, "in_progress": open_.get(b.id)}

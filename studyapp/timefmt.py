@@ -13,12 +13,14 @@ from flask import Flask
 from flask_login import current_user
 
 DEFAULT_TIMEZONE = "UTC"
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+"""Names some systems' zone databases list that are not places a person lives in."""
 
 
 @lru_cache(maxsize=1)
 def timezone_names() -> tuple[str, ...]:
     """Return every IANA time zone name known to this system (``zoneinfo``), sorted."""
-    return tuple(sorted(available_timezones() | {DEFAULT_TIMEZONE}))
+    return tuple(sorted((available_timezones() - NOT_ZONES) | {DEFAULT_TIMEZONE}))
 
 
 @lru_cache(maxsize=1)

@@ -331,3 +331,113 @@ def test_result_times_are_shown_in_the_learners_time_zone(client, csrf, login_as
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "submitted 2026-03-02 17:00 (Asia/Shanghai)" in page
+
+
+def _run_together(app, db, n, work):
+    """Run ``work(i)`` in ``n`` threads released at once, each in its own app context; return
+    what each returned or the name of the exception it raised."""
+    import threading
+
+    barrier, outcomes = threading.Barrier(n), []
+
+    def run(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(work(i))
+            except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+                db.session.rollback()
+                outcomes.append(type(exc).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def test_concurrent_checks_of_one_question_are_taken_one_at_a_time(app, db, make_bank, make_user):
+    """Six checks of one practice question at the same moment (double clicks, two tabs): the
+    first is the first try, the second the second try (final), the other four are refused
+    as final; the response holds one choice, two tries, and the card was rated once."""
+    from studyapp.attempting import check_response, load_attempt_items
+    from studyapp.kinds import ResponseData
+    from studyapp.models import Attempt as AttemptModel
+
+    bank = make_bank(TINY_ITEMS)
+    attempt = start_attempt(make_user("learner"), bank, 5, mode="practice")
+    attempt_id = attempt.id
+    item = next(ai for ai in attempt.attempt_items if ai.item.ext_id == "t-single").item
+    wrong = [o.id for o in item.options if not o.is_key]
+
+    def work(i):
+        a = db.session.get(AttemptModel, attempt_id)
+        ai = next(x for x in load_attempt_items(a) if x.item_id == item.id)
+        return check_response(a, ai, ResponseData(choice_ids=[wrong[i % 2]])).tries
+
+    outcomes = _run_together(app, db, 6, work)
+    assert sorted(map(str, outcomes)) == ["1", "2"] + ["ResponseFinal"] * 4
+    db.session.expire_all()
+    ai = next(x for x in db.session.get(AttemptModel, attempt_id).attempt_items if x.item_id == item.id)
+    assert ai.response.tries == 2 and ai.response.final and len(ai.response.choices) == 1
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 1
+
+
+def test_concurrent_exam_starts_respect_attempts_allowed(app, db, make_bank, make_user):
+    """Six exam starts at once with two attempts allowed: two start, four are refused."""
+    bank = make_bank(TINY_ITEMS)
+    bank.attempts_allowed = 2
+    db.session.commit()
+    user_id, bank_id = make_user("learner").id, bank.id
+
+    def work(i):
+        from studyapp.models import Bank, User
+
+        start_attempt(db.session.get(User, user_id), db.session.get(Bank, bank_id), 5)
+        return "started"
+
+    outcomes = _run_together(app, db, 6, work)
+    assert sorted(outcomes) == ["AttemptsExhausted"] * 4 + ["started"] * 2
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 2
+
+
+def test_concurrent_first_saves_keep_one_response(app, db, make_bank, make_user):
+    """Four saves of one unanswered exam question at once all succeed in turn (no error), and
+    one response with one choice remains."""
+    from studyapp.attempting import load_attempt_items, save_response
+    from studyapp.kinds import ResponseData
+    from studyapp.models import Attempt as AttemptModel
+
+    bank = make_bank(TINY_ITEMS)
+    attempt = start_attempt(make_user("learner"), bank, 5)
+    attempt_id = attempt.id
+    item = next(ai for ai in attempt.attempt_items if ai.item.ext_id == "t-single").item
+    options = [o.id for o in item.options]
+
+    def work(i):
+        a = db.session.get(AttemptModel, attempt_id)
+        ai = next(x for x in load_attempt_items(a) if x.item_id == item.id)
+        save_response(a, ai, ResponseData(choice_ids=[options[i % 3]]))
+        return "saved"
+
+    assert _run_together(app, db, 4, work) == ["saved"] * 4
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    db.session.expire_all()
+    ai = next(x for x in db.session.get(AttemptModel, attempt_id).attempt_items if x.item_id == item.id)
+    assert len(ai.response.choices) == 1
+
+
+def test_result_labels_a_shown_answer(client, csrf, login_as, make_bank, db):
+    """An item given up with Show answer before any try is labelled "answer shown" (mark 0) on
+    the result page, not "not answered"."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-single")
+    client.post(f"/attempts/{attempt_id}/q/{ai.position}", data={"show": "Show answer", "csrf_token": csrf(client)})
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert page.count("answer shown · 0.00") == 1 and page.count("not answered · 0.00") == 4

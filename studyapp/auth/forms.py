@@ -4,7 +4,7 @@ import unicodedata
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import InputRequired, DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..timefmt import DEFAULT_TIMEZONE, is_timezone, timezone_names
 
@@ -84,7 +84,7 @@ class TimezoneForm(FlaskForm):
     """The time zone in which dates are shown and study days counted (IANA names; prefix ``tz``)."""
 
     timezone = SelectField("Time zone", default=DEFAULT_TIMEZONE, validate_choice=False,
-                           validators=[DataRequired(), _known_timezone],
+                           validators=[InputRequired("Choose a time zone."), _known_timezone],
                            description="Dates are shown, and study days counted, in this time zone.")
     submit = SubmitField("Save time zone")
 

@@ -77,8 +77,8 @@ def flashcard_rate(slug: str, item_id: int):
     item = _item_or_404(bank, item_id)
     form = RateForm()
     if not form.validate_on_submit():
-        abort(400, description=RATING_MESSAGE)
-    seen = int(form.reps.data) if (form.reps.data or "").isdigit() else None
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors) or RATING_MESSAGE)
+    seen = form.reps.data
     try:
         card = study.rate(current_user.id, item.id, form.rating.data, seen_reps=seen)
         if card is None:

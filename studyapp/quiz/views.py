@@ -138,6 +138,13 @@ def question(attempt_id: int, position: int):
             except AttemptClosed as exc:
                 flash(str(exc), "warning")
                 return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+            except AttemptError as exc:     # a final practice response, a concurrent clash
+                abort(409, description=str(exc))
+            if request.form.get("timeup") and attempt.deadline_at is not None and seconds_left(attempt) == 0:
+                # The page's countdown reached zero and sent what was on the page: submit now.
+                submit_attempt(attempt)
+                flash("Time is up: your answers were submitted.", "warning")
+                return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
             goto = request.form.get("goto", type=int)
             if goto is not None and 1 <= goto <= len(items):
                 target = url_for("quiz.question", attempt_id=attempt.id, position=goto)
@@ -267,7 +274,7 @@ def result(attempt_id: int):
         data = response_data(ai.response)
         rows.append({
             "ai": ai, "item": ai.item, "kind": kind,
-            "result": kind.mark(ai.item, data) if data else None,
+            "result": kind.mark(ai.item, data) if data and not data.empty else None,
             "mark": ai.response.mark if ai.response else 0.0,
             "chosen": set(data.choice_ids) if data else set(),
             "texts": data.texts if data else [],

@@ -2,16 +2,22 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..interchange.sourcetext import SLUG
 
 
+def _item_ids_in_range(form, field):
+    """Refuse ids outside 1..2^31-1 (no item has one; the database could not compare them)."""
+    if any(not 1 <= i <= 2**31 - 1 for i in field.data or []):
+        raise ValidationError("An item id is out of range.")
+
+
 class ReviewForm(FlaskForm):
     """Approve or reject the ticked drafts."""
 
-    item_ids = SelectMultipleField("Items", coerce=int, validate_choice=False,
+    item_ids = SelectMultipleField("Items", coerce=int, validate_choice=False, validators=[_item_ids_in_range],
                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     approve = SubmitField("Approve ticked")
     reject = SubmitField("Reject ticked")

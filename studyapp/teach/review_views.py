@@ -32,6 +32,8 @@ def review_queue(slug: str):
     bank = _bank_or_404(slug)
     form = ReviewForm()
     if form.validate_on_submit():
+        if form.approve.data and form.reject.data:
+            abort(400, description="Choose either approve or reject, not both.")
         action = "approve" if form.approve.data else "reject" if form.reject.data else None
         if action is None:
             abort(400, description="Choose approve or reject.")

@@ -26,7 +26,12 @@
       // Save what is on the page before the grace period ends; the server decides.
       var form = document.getElementById('answer-form');
       var finish = form && form.querySelector('[name="finish"]');
-      if (finish) finish.click();
+      if (finish) {
+        var flag = document.createElement('input');
+        flag.type = 'hidden'; flag.name = 'timeup'; flag.value = '1';
+        form.appendChild(flag);
+        finish.click();
+      }
     }
   }
   var timer = setInterval(show, 1000);
