@@ -23,6 +23,7 @@ from wtforms.validators import ValidationError
 from .extensions import db
 from .guards import parse_db_id
 from .interchange.bankfile import item_problems
+from .versioning import ItemContent, is_used, new_version
 from .kinds import KINDS, get_kind
 from .models import (
     AcceptedAnswer, Attempt, AttemptItem, Bank, Document, ItemOrigin, ItemStatus, Option, Passage, Question, Role, User,
@@ -227,7 +228,7 @@ class ItemView(SecureModelView):
         options = sorted((o for o in model.options if o not in deleted), key=lambda o: o.position or 0)
         answers = [a for a in model.accepted_answers if a not in deleted]
         if not is_created:
-            self._check_used_item(model, options, answers)
+            self._check_used_item(model)
         data = {"id": model.ext_id or "", "kind": model.kind, "stem": model.stem or "",
                 "explanation": model.explanation or "-", "status": model.status, "origin": model.origin}
         kind = get_kind(model.kind)
@@ -269,24 +270,80 @@ class ItemView(SecureModelView):
                    for o in touched)
 
     @staticmethod
-    def _check_used_item(model: Question, options: list[Option], answers: list[AcceptedAnswer]) -> None:
-        """Refuse a change of kind, options, keys or accepted answers of an item that is in attempts."""
-        with db.session.no_autoflush:
-            if not db.session.scalar(select(func.count()).select_from(AttemptItem)
-                                     .where(AttemptItem.item_id == model.id)):
-                return
-            kind = db.session.scalar(select(Question.kind).where(Question.id == model.id))
-            options_before = sorted(tuple(r) for r in db.session.execute(
-                select(Option.text, Option.is_key).where(Option.item_id == model.id)))
-            answers_before = sorted(tuple(r) for r in db.session.execute(
-                select(AcceptedAnswer.gap, AcceptedAnswer.text).where(AcceptedAnswer.item_id == model.id)))
-        options_after = sorted((o.text, bool(o.is_key)) for o in options)
-        answers_after = sorted((a.gap or 0, a.text) for a in answers)
-        if (kind, options_before, answers_before) != (model.kind, options_after, answers_after):
-            raise ValidationError(
-                "Learners have answered this item, so its kind, options, keys and accepted answers "
-                "cannot change (that would rewrite their results). Set its status to retired and add "
-                "a new item instead; the stem, explanation and passage may still be edited.")
+    def _check_used_item(model: Question) -> None:
+        """Refuse what a new version cannot do: change the id or bank of an item learners have
+        met, or edit a version that a newer one has replaced."""
+        with db.session.no_autoflush:   # a flush here would clear the history _content_changed reads
+            before = db.session.execute(select(Question.ext_id, Question.bank_id, Question.superseded_by_id)
+                                        .where(Question.id == model.id)).one()
+            used = is_used(model.id)
+        if before.superseded_by_id is not None:
+            raise ValidationError("This is an old version of the item, kept as learners were asked it; "
+                                  "edit the current version instead.")
+        if used and (model.ext_id, model.bank_id) != (before.ext_id, before.bank_id):
+            raise ValidationError("Learners have answered this item, so its id and bank cannot change.")
+
+    @staticmethod
+    def _content_after(model: Question) -> ItemContent:
+        """The item's content as the form leaves it (inline rows ticked "Delete?" left out)."""
+        deleted = set(db.session.deleted)
+        options = sorted((o for o in model.options if o not in deleted), key=lambda o: o.position or 0)
+        answers = [a for a in model.accepted_answers if a not in deleted]
+        return ItemContent(model.kind, model.stem or "", model.explanation or "",
+                           model.passage.id if model.passage is not None else None,
+                           [(o.text or "", bool(o.is_key)) for o in options],
+                           sorted((a.gap or 0, a.text or "") for a in answers))
+
+    def update_model(self, form, model: Question) -> bool:
+        """Save an edit. An item learners have met is not changed in place: a change of its
+        kind, stem, explanation, passage, options, keys or accepted answers is saved as a new
+        version (``studyapp.versioning``), and past attempts keep the version they asked.
+
+        Returns:
+            True when saved (in place or as a new version), False when refused (message shown).
+        """
+        if not is_used(model.id):
+            return super().update_model(form, model)
+        item_id = model.id
+        try:
+            with db.session.no_autoflush:
+                before = ItemContent.of(model)
+                form.populate_obj(model)
+                self._on_model_change(form, model, False)
+                after = self._content_after(model)
+                status, origin = model.status, model.origin
+        except Exception as ex:  # noqa: BLE001 - shown like Flask-Admin's own failures
+            db.session.rollback()
+            if not self.handle_view_exception(ex):
+                flash(f"Failed to update record. {ex}", "error")
+            return False
+        db.session.rollback()                      # nothing of the in-place edit is kept
+        item = db.session.get(Question, item_id)
+        same = (after.key(), after.stem, after.explanation, after.passage_id) == \
+            (before.key(), before.stem, before.explanation, before.passage_id)
+        if same:
+            item.status, item.origin = status, origin
+            db.session.commit()
+            return True
+        new = new_version(item, after, status=status,
+                          origin=ItemOrigin.EDITED.value if origin == ItemOrigin.GENERATED.value else origin)
+        db.session.commit()
+        message = (f"Learners have answered this item, so the change was saved as version {new.version}; "
+                   f"their attempts keep version {item.version} as it was asked, with its marks.")
+        if after.key() != before.key():
+            message += " The key changed: you can regrade past attempts from the item's versions page."
+        flash(message, "success")
+        return True
+
+    def on_model_delete(self, model: Question) -> None:
+        """Refuse to delete an item learners have met: their results refer to it.
+
+        Raises:
+            wtforms.validators.ValidationError: shown to the instructor; nothing is deleted.
+        """
+        if is_used(model.id):
+            raise ValidationError("Not deleted: learners have answered this item, and deleting it would erase "
+                                  "their results. Set its status to retired instead: it then leaves new quizzes.")
 
 
 def _refuse_if_cited(passage_ids: list[int]) -> None:

@@ -49,7 +49,8 @@ class ResponseFinal(AttemptError):
 def published_items(bank_id: int) -> list[int]:
     """Return the ids of the published items of a bank."""
     return list(db.session.scalars(
-        select(Question.id).where(Question.bank_id == bank_id, Question.status == ItemStatus.PUBLISHED.value)
+        select(Question.id).where(Question.bank_id == bank_id, Question.status == ItemStatus.PUBLISHED.value,
+                                  Question.superseded_by_id.is_(None))
         .order_by(Question.id)
     ))
 

@@ -300,7 +300,8 @@ def test_deleting_an_answered_item_is_refused_kindly(client, csrf, login_as, mak
         "id": str(item_id), "url": "/admin/items/", "csrf_token": csrf(client)}, follow_redirects=True)
     assert response.status_code == 200
     messages = flashes(response)
-    assert any("Not done: other records depend on this one" in m for m in messages), messages
+    assert any("Not deleted: learners have answered this item" in m and "retired instead" in m
+               for m in messages), messages
     assert not any("successfully deleted" in m for m in messages)
     assert counts(db) == before
     assert db.session.get(Question, item_id) is not None
@@ -477,30 +478,36 @@ def test_deleting_the_key_option_inline_is_refused(client, csrf, login_as, bank,
     assert sum(o.is_key for o in db.session.get(Question, item.id).options) == 1
 
 
-def test_answered_item_keeps_its_key_in_the_admin(client, csrf, login_as, make_user, bank, db):
-    """Once learners met an item, moving its key in the admin is refused; its stem may still change."""
+def test_editing_an_answered_item_makes_a_new_version(client, csrf, login_as, make_user, bank, db):
+    """Once learners met an item, moving its key in the admin saves a new version (the old row,
+    which their attempt shows, keeps its key and is retired); a status-only change stays in place;
+    the old version cannot be edited."""
     from studyapp.attempting import start_attempt
 
-    start_attempt(make_user(), bank, 5)
+    attempt = start_attempt(make_user(), bank, 5)
     login_as("instructor")
     item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
-    options = [(o.text, o.is_key) for o in item.options]
+    old_id, options = item.id, [(o.text, o.is_key) for o in item.options]
     token = csrf(client)
     data = _edit_data(bank, token, item)
     for i, (_, is_key) in enumerate(options):  # move the key to the next option
         data.pop(f"options-{i}-is_key", None)
         if options[i - 1][1]:
             data[f"options-{i}-is_key"] = "y"
-    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data)
-    assert response.status_code == 200
-    assert any("Learners have answered this item" in m for m in flashes(response)), flashes(response)
+    response = client.post("/admin/items/edit/", query_string={"id": item.id}, data=data, follow_redirects=True)
+    assert any("saved as version 2" in m and "The key changed" in m for m in flashes(response)), flashes(response)
     db.session.rollback()
-    assert [(o.text, o.is_key) for o in db.session.get(Question, item.id).options] == options
-    response = client.post("/admin/items/edit/", query_string={"id": item.id},
-                           data=_edit_data(bank, token, item, stem="Reworded stem."))
-    assert response.status_code == 302, flashes(response)
+    old = db.session.get(Question, old_id)
+    assert [(o.text, o.is_key) for o in old.options] == options and old.status == "retired"
+    new = db.session.scalar(select(Question).where(Question.ext_id == "t-single", Question.version == 2))
+    assert old.superseded_by_id == new.id and new.previous_id == old_id and new.status == "published"
+    assert [o.is_key for o in new.options] == [options[i - 1][1] for i in range(len(options))]
+    assert any(ai.item_id == old_id for ai in attempt.attempt_items)      # the attempt still asks v1
+    response = client.post("/admin/items/edit/", query_string={"id": old_id},
+                           data=_edit_data(bank, token, old, stem="Reworded old version."))
+    assert any("old version of the item" in m for m in flashes(response)), flashes(response)
     db.session.rollback()
-    assert db.session.get(Question, item.id).stem == "Reworded stem."
+    assert db.session.get(Question, old_id).stem == "Pick the right one."
 
 
 def test_cited_passage_cannot_be_deleted(client, csrf, login_as, bank, db):

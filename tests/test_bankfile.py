@@ -115,77 +115,77 @@ def test_items_cite_their_passage(db, make_bank):
     assert [(o.text, o.is_key) for o in item.options] == [("True", False), ("False", True)]
 
 
-def test_removing_an_answered_option_is_refused(db, tmp_path, make_bank, make_user):
-    """Dropping an option that an attempt showed would lose data: refused, nothing written."""
-    from studyapp.attempting import start_attempt
-
-    bank = make_bank(TINY_ITEMS)
-    start_attempt(make_user(), bank, 5)
-    path = tmp_path / "tiny.yaml"
-    path.write_text(path.read_text().replace('      - {text: "Wrong B"}\n', "", 1))
-    with pytest.raises(StoreError):
-        store_bank(read_bank_file(path))
-    assert db.session.scalar(select(func.count()).select_from(Option)) == 9  # 3 + 4 + 2, all kept
-    assert db.session.scalar(select(func.count()).select_from(Passage)) == 3
+def _current(db, ext_id):
+    db.session.expire_all()
+    return db.session.scalar(select(Question).where(Question.ext_id == ext_id, Question.superseded_by_id.is_(None)))
 
 
-@pytest.mark.parametrize("edits", [
-    [('{text: "Right", key: true}', '{text: "Right"}'),             # the key moves
-     ('{text: "Wrong B"}', '{text: "Wrong B", key: true}')],
-    [('{text: "Wrong A"}', '{text: "Wrong D"}')],                   # an option is reworded
-    [('      - {text: "Wrong B"}\n', '')],                           # an option is removed
+@pytest.mark.parametrize("edits, options", [
+    ([('{text: "Right", key: true}', '{text: "Right"}'),              # the key moves
+      ('{text: "Wrong B"}', '{text: "Wrong B", key: true}')],
+     [("Right", False), ("Wrong A", False), ("Wrong B", True)]),
+    ([('{text: "Wrong A"}', '{text: "Wrong D"}')],                    # an option is reworded
+     [("Right", True), ("Wrong D", False), ("Wrong B", False)]),
+    ([('      - {text: "Wrong B"}\n', '')],                            # an option is removed
+     [("Right", True), ("Wrong A", False)]),
+    ([("Pick the right one.", "Choose the right one.")],              # the stem is reworded
+     [("Right", True), ("Wrong A", False), ("Wrong B", False)]),
 ])
-def test_used_item_keeps_its_options_and_keys(db, tmp_path, make_bank, make_user, edits):
-    """Once an item is in attempts, changing its options or keys is refused (it would rewrite results)."""
+def test_reloading_a_used_item_makes_a_new_version(db, tmp_path, make_bank, make_user, edits, options):
+    """Once an item is in attempts, reloading its bank file with other options, keys or stem
+    saves version 2; version 1, which the attempt shows, keeps its options and is retired."""
     from studyapp.attempting import start_attempt
 
     bank = make_bank(TINY_ITEMS)
-    start_attempt(make_user(), bank, 5)
+    attempt = start_attempt(make_user(), bank, 5)
+    v1 = _current(db, "t-single")
+    v1_id, v1_options = v1.id, [(o.text, o.is_key) for o in v1.options]
     path = tmp_path / "tiny.yaml"
     text = path.read_text()
     for old, new in edits:
         text = text.replace(old, new, 1)
     path.write_text(text)
-    with pytest.raises(StoreError, match="t-single is in learners' attempts"):
-        store_bank(read_bank_file(path))
-    db.session.expire_all()
-    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
-    assert [(o.text, o.is_key) for o in item.options] == [("Right", True), ("Wrong A", False), ("Wrong B", False)]
+    assert store_bank(read_bank_file(path)).updated == ["t-single (version 2)"]
+    v2 = _current(db, "t-single")
+    assert v2.version == 2 and v2.previous_id == v1_id and [(o.text, o.is_key) for o in v2.options] == options
+    old = db.session.get(Question, v1_id)
+    assert [(o.text, o.is_key) for o in old.options] == v1_options and old.status == "retired"
+    assert old.superseded_by_id == v2.id and old.stem == "Pick the right one."
+    assert v1_id in {ai.item_id for ai in attempt.attempt_items}
+    assert store_bank(read_bank_file(path)).updated == []          # loading again changes nothing
 
 
-def test_used_item_may_be_reworded_and_reordered(db, tmp_path, make_bank, make_user):
-    """A used item's stem and option order may change; its option rows stay the same."""
+def test_used_item_may_be_reordered_in_place(db, tmp_path, make_bank, make_user):
+    """Only reordering a used item's options (each attempt keeps its own order) updates it in
+    place: the same row and option rows, no new version."""
     from studyapp.attempting import start_attempt
 
     bank = make_bank(TINY_ITEMS)
     start_attempt(make_user(), bank, 5)
-    ids = {o.text: o.id for o in db.session.scalar(select(Question).where(Question.ext_id == "t-single")).options}
+    ids = {o.text: o.id for o in _current(db, "t-single").options}
     path = tmp_path / "tiny.yaml"
-    text = path.read_text().replace("Pick the right one.", "Choose the right one.")
-    text = text.replace('      - {text: "Right", key: true}\n      - {text: "Wrong A"}\n',
-                        '      - {text: "Wrong A"}\n      - {text: "Right", key: true}\n')
+    text = path.read_text().replace('      - {text: "Right", key: true}\n      - {text: "Wrong A"}\n',
+                                    '      - {text: "Wrong A"}\n      - {text: "Right", key: true}\n')
     path.write_text(text)
     assert store_bank(read_bank_file(path)).updated == ["t-single"]
-    db.session.expire_all()
-    item = db.session.scalar(select(Question).where(Question.ext_id == "t-single"))
-    assert item.stem == "Choose the right one."
+    item = _current(db, "t-single")
+    assert item.version == 1
     assert [(o.text, o.id) for o in item.options] == [("Wrong A", ids["Wrong A"]), ("Right", ids["Right"]),
                                                        ("Wrong B", ids["Wrong B"])]
 
 
-def test_used_text_item_keeps_its_accepted_answers(db, tmp_path, make_bank, make_user):
-    """Once a short-answer item is in attempts, its accepted answers cannot change either."""
+def test_used_text_item_gets_a_new_version_for_new_accepted_answers(db, tmp_path, make_bank, make_user):
+    """A short-answer item in attempts whose accepted answers change gets version 2; version 1 keeps its answers."""
     from studyapp.attempting import start_attempt
 
     bank = make_bank(TINY_ITEMS)
     start_attempt(make_user(), bank, 5)
+    v1_id = _current(db, "t-short").id
     path = tmp_path / "tiny.yaml"
     path.write_text(path.read_text().replace('answers: ["Harbin", "Haerbin"]', 'answers: ["Harbin", "Ha-erbin"]'))
-    with pytest.raises(StoreError, match="t-short is in learners' attempts"):
-        store_bank(read_bank_file(path))
-    db.session.expire_all()
-    item = db.session.scalar(select(Question).where(Question.ext_id == "t-short"))
-    assert [a.text for a in item.accepted_answers] == ["Harbin", "Haerbin"]
+    store_bank(read_bank_file(path))
+    assert [a.text for a in _current(db, "t-short").accepted_answers] == ["Harbin", "Ha-erbin"]
+    assert [a.text for a in db.session.get(Question, v1_id).accepted_answers] == ["Harbin", "Haerbin"]
 
 
 def test_bank_file_text_reads_back_the_same_items(tmp_path):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..versioning import ItemContent, new_version
+
 from ..extensions import db
 from ..models import AcceptedAnswer, AttemptItem, Bank, Document, Option, Passage, Question
 from .records import BankRecord, DocumentRecord, ItemRecord
@@ -93,6 +95,18 @@ def _record_state(rec: ItemRecord) -> tuple:
     )
 
 
+def _content_state(item: Question) -> tuple:
+    """What a version fixes (``versioning.ItemContent``): all but status, origin and the
+    order of options (each attempt fixes its own order)."""
+    state = _item_state(item)
+    return state[:3] + (state[5], tuple(sorted(state[6])), tuple(sorted(state[7])))
+
+
+def _content_record(rec: ItemRecord) -> tuple:
+    state = _record_state(rec)
+    return state[:3] + (state[5], tuple(sorted(state[6])), tuple(sorted(state[7])))
+
+
 def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: bool) -> None:
     """Copy ``rec`` onto ``item``.
 
@@ -155,7 +169,7 @@ def store_bank(record: BankRecord) -> LoadReport:
         db.session.flush()
         items = {
             q.ext_id: q for q in db.session.scalars(
-                select(Question).where(Question.bank_id == bank.id).options(
+                select(Question).where(Question.bank_id == bank.id, Question.superseded_by_id.is_(None)).options(
                     selectinload(Question.options), selectinload(Question.accepted_answers),
                     selectinload(Question.passage),
                 )
@@ -173,8 +187,18 @@ def store_bank(record: BankRecord) -> LoadReport:
                 _apply(item, rec, passages, used=False)
                 report.created.append(rec.ext_id)
             elif _item_state(item) != _record_state(rec):
-                _apply(item, rec, passages, used=item.id in used)
-                report.updated.append(rec.ext_id)
+                if item.id in used and _content_state(item) != _content_record(rec):
+                    # learners met this item: a new version, the old one stays as it was asked
+                    new = new_version(item, ItemContent(
+                        rec.kind, rec.stem, rec.explanation,
+                        passages[rec.passage].id if rec.passage and rec.passage in passages else None,
+                        [(o.text, o.is_key) for o in rec.options],
+                        [(g, t) for g, texts in enumerate(rec.answers) for t in texts]),
+                        status=rec.status, origin=rec.origin)
+                    report.updated.append(f"{rec.ext_id} (version {new.version})")
+                else:
+                    _apply(item, rec, passages, used=item.id in used)
+                    report.updated.append(rec.ext_id)
             else:
                 report.unchanged.append(rec.ext_id)
         report.unlisted = sorted(items)

@@ -2,12 +2,14 @@
 from .users import Role, User
 from .content import AcceptedAnswer, Bank, Document, ItemKind, ItemOrigin, ItemStatus, Option, Passage, Question
 from .attempts import (
-    Attempt, AttemptItem, AttemptMode, AttemptOption, AttemptStatus, Response, ResponseChoice, ResponseText,
+    Attempt, AttemptItem, AttemptMode, AttemptOption, AttemptStatus, Regrade, Response, ResponseChoice,
+    ResponseText,
 )
+from .reports import REPORT_REASONS, ItemReport, ReportReason
 from .review import Card, ReviewLog
 
 __all__ = [
     "AcceptedAnswer", "Attempt", "AttemptItem", "AttemptMode", "AttemptOption", "AttemptStatus", "Bank", "Card",
-    "Document", "ItemKind", "ItemOrigin", "ItemStatus", "Option", "Passage", "Question",
+    "Document", "ItemKind", "ItemReport", "REPORT_REASONS", "Regrade", "ReportReason", "ItemOrigin", "ItemStatus", "Option", "Passage", "Question",
     "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "User",
 ]

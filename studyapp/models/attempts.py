@@ -174,3 +174,24 @@ class ResponseText(db.Model):
     )
     gap: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Regrade(db.Model):
+    """A response re-marked after its item's key was corrected (a new version of the item).
+
+    ``old_mark`` and ``new_mark`` are fractions 0-1; ``old_score``/``new_score`` the attempt's
+    score in percent 0-100 before and after; ``corrected_item_id`` the version whose key was used.
+    """
+
+    __tablename__ = "regrades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    corrected_item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    old_mark: Mapped[float]
+    new_mark: Mapped[float]
+    old_score: Mapped[float]
+    new_score: Mapped[float]
+    regraded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[Response] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -102,6 +102,16 @@ class Bank(db.Model):
     """The score (percent 0-100) at or above which an exam attempt passes (None: no pass mark)."""
     second_try: Mapped[bool] = mapped_column(default=True)
     """Practice mode: a wrong first response may be tried once more, for reduced marks."""
+    default_items: Mapped[int] = mapped_column(default=10)
+    """How many items a quiz on this bank offers by default (the learner may change it)."""
+    shuffle_options: Mapped[bool] = mapped_column(default=True)
+    """Shuffle the options of choice items in each attempt (true/false keeps True, False)."""
+    feedback: Mapped[str] = mapped_column(String(16), default="any")
+    """When feedback is shown: "any" (the learner picks practice, with feedback after each
+    answer, or exam), or "after_submission" (exams only: nothing before submitting)."""
+    review_allowed: Mapped[bool] = mapped_column(default=True)
+    """Learners may review their submitted attempts item by item (keys, explanations); if
+    not, their result page shows the score only."""
 
     document: Mapped[Document | None] = relationship()
     items: Mapped[list[Question]] = relationship(back_populates="bank", order_by="Question.id")
@@ -113,12 +123,18 @@ class Bank(db.Model):
 class Question(db.Model):
     """An item: stem, kind, options or accepted answers, explanation, cited passage, status.
 
-    ``ext_id`` is the stable id from the bank file (unique within the bank).
+    ``ext_id`` is the stable id from the bank file, shared by all versions of an item.
+    Editing an item that learners have met creates a new version (a new row, ``version`` + 1,
+    ``previous_id`` pointing back); the old row is retired and its ``superseded_by_id``
+    points forward, so past attempts keep showing, and keep the marks of, the item as it was
+    asked. Only one version per ``ext_id`` (the current one, not superseded) is unique in a bank.
     """
 
     __tablename__ = "items"
     __table_args__ = (
-        UniqueConstraint("bank_id", "ext_id"),
+        UniqueConstraint("bank_id", "ext_id", "version"),
+        Index("uq_items_bank_id_ext_id_current", "bank_id", "ext_id", unique=True,
+              sqlite_where=text("superseded_by_id IS NULL"), postgresql_where=text("superseded_by_id IS NULL")),
         Index("ix_items_bank_status", "bank_id", "status"),
     )
 
@@ -133,6 +149,10 @@ class Question(db.Model):
     passage_id: Mapped[int | None] = mapped_column(ForeignKey("passages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), default=None)
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), default=None)
 
     bank: Mapped[Bank] = relationship(back_populates="items")
     passage: Mapped[Passage | None] = relationship()
