@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
+from markupsafe import Markup
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -141,19 +142,29 @@ class BankView(SecureModelView):
     column_list = ("title", "slug", "document", "published", "time_limit_minutes", "attempts_allowed",
                    "pass_mark_percent", "created_at")
     column_searchable_list = ("title", "slug")
-    form_columns = ("title", "slug", "description", "document", "published", "time_limit_minutes",
-                    "attempts_allowed", "pass_mark_percent", "second_try")
+    form_columns = ("title", "slug", "description", "document", "published", "default_items", "feedback",
+                    "shuffle_options", "second_try", "review_allowed", "time_limit_minutes", "attempts_allowed",
+                    "pass_mark_percent")
     column_labels = {"time_limit_minutes": "Exam time limit (minutes)", "attempts_allowed": "Exam attempts allowed",
-                     "pass_mark_percent": "Pass mark (%)", "second_try": "Second try in practice"}
+                     "pass_mark_percent": "Pass mark (%)", "second_try": "Second try in practice",
+                     "default_items": "Questions per quiz (default)", "feedback": "When feedback is shown",
+                     "shuffle_options": "Shuffle options", "review_allowed": "Learners may review their attempts"}
     column_descriptions = {
         "time_limit_minutes": "Empty: no time limit. The server refuses answers after the limit (plus a short grace).",
         "attempts_allowed": "Empty: unlimited exam attempts per learner.",
         "pass_mark_percent": "0-100; empty: no pass mark.",
         "second_try": "In practice mode, a wrong first answer may be tried once more for at most 67% of the mark.",
+        "default_items": "How many questions the quiz form offers; learners may change it (1-100).",
+        "feedback": "After each answer (learners choose practice or exam), or only after submission (exams only).",
+        "shuffle_options": "Each attempt shows the options of choice items in its own random order.",
+        "review_allowed": "If not, a learner's result page shows the score only, not the items, keys and explanations.",
     }
     # Flask-Admin's converter skips SQLAlchemy's Double columns: give the pass mark its field.
-    form_overrides = {"pass_mark_percent": FloatField}
+    form_overrides = {"pass_mark_percent": FloatField, "feedback": SelectField}
     form_args = {
+        "feedback": {"choices": [("any", "After each answer or after submission (learner's choice)"),
+                                 ("after_submission", "Only after submission (exams only)")]},
+        "default_items": {"validators": [NumberRange(min=1, max=100)]},
         "time_limit_minutes": {"validators": [Optional(), NumberRange(min=1, max=24 * 60)]},
         "attempts_allowed": {"validators": [Optional(), NumberRange(min=1, max=1000)]},
         "pass_mark_percent": {"validators": [Optional(), NumberRange(min=0, max=100)]},
@@ -187,7 +198,7 @@ def _choices(enum_cls):
 class ItemView(SecureModelView):
     """Items with their options and accepted answers edited inline."""
 
-    column_list = ("ext_id", "bank", "kind", "status", "origin", "stem", "passage", "updated_at")
+    column_list = ("ext_id", "version", "bank", "kind", "status", "origin", "stem", "passage", "updated_at")
     column_filters = ("bank.title", "kind", "status", "origin")
     column_searchable_list = ("ext_id", "stem")
     column_default_sort = ("id", False)
@@ -195,6 +206,8 @@ class ItemView(SecureModelView):
         "stem": lambda v, c, m, n: (m.stem[:90] + "…") if len(m.stem) > 90 else m.stem,
         "updated_at": lambda v, c, m, n: m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "",
         "passage": lambda v, c, m, n: f"§{m.passage.number}" if m.passage else "",
+        "version": lambda v, c, m, n: Markup(
+            f'<a href="{url_for("teach.item_versions", item_id=m.id)}">v{m.version}</a>'),
     }
     form_columns = ("bank", "ext_id", "kind", "status", "origin", "stem", "explanation", "passage",
                     "options", "accepted_answers")

@@ -33,6 +33,10 @@ class AttemptClosed(AttemptError):
     """The attempt was already submitted."""
 
 
+class ModeNotAllowed(AttemptError):
+    """The bank's settings do not allow this mode (practice where feedback must wait)."""
+
+
 class AttemptsExhausted(AttemptError):
     """The learner has used every exam attempt the bank allows."""
 
@@ -65,7 +69,8 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
                   mode: str = AttemptMode.EXAM.value, item_ids: list[int] | None = None) -> Attempt:
     """Start an attempt: pick ``n_items`` published items at random and fix their option order.
 
-    True/false items keep True before False; other options are shuffled. An exam gets the
+    True/false items keep True before False; other options are shuffled if the bank's
+    ``shuffle_options`` says so (else kept in the bank's order). An exam gets the
     bank's time limit (``deadline_at`` = now + limit) and pass mark, and counts against the
     bank's ``attempts_allowed``.
 
@@ -83,10 +88,13 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     Raises:
         EmptyBank: no published item to ask (the bank has none, or none of ``item_ids`` is one).
         AttemptsExhausted: an exam beyond the bank's ``attempts_allowed``.
+        ModeNotAllowed: practice on a bank whose feedback comes only after submission.
         ValueError: an unknown mode.
     """
     if mode not in {m.value for m in AttemptMode}:
         raise ValueError(f"unknown mode {mode!r}")
+    if mode == AttemptMode.PRACTICE.value and bank.feedback == "after_submission":
+        raise ModeNotAllowed("On this bank feedback comes only after submission: take it as an exam.")
     rng = rng or random.SystemRandom()
     ids = published_items(bank.id)
     if not ids:
@@ -119,7 +127,7 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     for position, item_id in enumerate(chosen, start=1):
         item = items[item_id]
         options = list(item.options)
-        if item.kind != "true_false":
+        if item.kind != "true_false" and bank.shuffle_options:
             rng.shuffle(options)
         attempt.attempt_items.append(AttemptItem(
             position=position, item_id=item_id,

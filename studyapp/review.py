@@ -5,7 +5,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Bank, ItemStatus, Question
+from .models import Bank, ItemReport, ItemStatus, Question
 
 ACTIONS = {"approve": ItemStatus.PUBLISHED.value, "reject": ItemStatus.RETIRED.value}
 """Review action -> the status it gives. A rejected draft is retired, not deleted, so that
@@ -16,15 +16,21 @@ def bank_status_counts() -> list[dict]:
     """Return every bank with its numbers of items per status.
 
     Returns:
-        ``[{"bank": Bank, "draft": int, "published": int, "retired": int}]`` ordered by title.
+        ``[{"bank": Bank, "draft": int, "published": int, "retired": int, "reported": int}]``
+        ordered by title (``reported``: items with open learner reports).
     """
     counts: dict[int, dict[str, int]] = {}
     for bank_id, status, n in db.session.execute(
         select(Question.bank_id, Question.status, func.count()).group_by(Question.bank_id, Question.status)
     ):
         counts.setdefault(bank_id, {})[status] = n
+    reported = dict(db.session.execute(
+        select(Question.bank_id, func.count(func.distinct(Question.ext_id)))
+        .join(ItemReport, ItemReport.item_id == Question.id).where(ItemReport.resolved_at.is_(None))
+        .group_by(Question.bank_id)).all())
     banks = db.session.scalars(select(Bank).order_by(Bank.title))
-    return [{"bank": b, **{s.value: counts.get(b.id, {}).get(s.value, 0) for s in ItemStatus}} for b in banks]
+    return [{"bank": b, "reported": reported.get(b.id, 0),
+             **{s.value: counts.get(b.id, {}).get(s.value, 0) for s in ItemStatus}} for b in banks]
 
 
 def drafts(bank_id: int) -> list[Question]:

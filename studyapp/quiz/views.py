@@ -8,16 +8,18 @@ from sqlalchemy.orm import selectinload
 
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
-    PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ResponseFinal, TimeUp,
+    PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
+    TimeUp,
     bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
     time_is_up,
 )
 from ..extensions import db
 from ..kinds import InvalidResponse, get_kind
-from ..models import Attempt, Bank, Document
+from ..models import REPORT_REASONS, Attempt, AttemptItem, Bank, Document, ItemReport, Regrade
+from ..reports import ReportError, file_report
 from . import bp
-from .forms import ShowAnswerForm, StartForm, SubmitAttemptForm
+from .forms import ReportForm, ShowAnswerForm, StartForm, SubmitAttemptForm
 
 
 def _bank_or_404(slug: str) -> Bank:
@@ -56,8 +58,12 @@ def bank(slug: str):
     bank = _bank_or_404(slug)
     close_expired(user_id=current_user.id)
     form = StartForm()
+    if bank.feedback == "after_submission":
+        form.mode.choices = [c for c in form.mode.choices if c[0] == "exam"]
+        form.mode.default = "exam"
     if request.method == "GET":
-        form.n_items.data = current_app.config["QUIZ_DEFAULT_ITEMS"]
+        form.n_items.data = bank.default_items or current_app.config["QUIZ_DEFAULT_ITEMS"]
+        form.mode.data = form.mode.default
     status = 200
     if form.validate_on_submit():
         try:
@@ -65,7 +71,7 @@ def bank(slug: str):
         except EmptyBank as exc:
             flash(str(exc), "warning")
             return redirect(url_for("quiz.bank", slug=slug)), 303
-        except AttemptsExhausted as exc:
+        except (AttemptsExhausted, ModeNotAllowed) as exc:
             flash(str(exc), "warning")
             status = 409
         else:
@@ -268,8 +274,16 @@ def result(attempt_id: int):
         if attempt.user_id == current_user.id:
             return redirect(url_for("quiz.review", attempt_id=attempt.id), 303)
         abort(409, description="This attempt is still in progress; its result is not ready.")
+    own = attempt.user_id == current_user.id
+    details = attempt.bank.review_allowed or current_user.is_staff
     rows = []
-    for ai in load_attempt_items(attempt):
+    items = load_attempt_items(attempt) if details else []
+    response_ids = [ai.response.id for ai in items if ai.response is not None]
+    regrades = {r.response_id: r for r in db.session.scalars(
+        select(Regrade).where(Regrade.response_id.in_(response_ids)).order_by(Regrade.id))} if response_ids else {}
+    reported = set(db.session.scalars(select(ItemReport.attempt_item_id).where(
+        ItemReport.attempt_item_id.in_([ai.id for ai in items])))) if items else set()
+    for ai in items:
         kind = get_kind(ai.item.kind)
         data = response_data(ai.response)
         rows.append({
@@ -279,5 +293,32 @@ def result(attempt_id: int):
             "chosen": set(data.choice_ids) if data else set(),
             "texts": data.texts if data else [],
             "keys": kind.key_texts(ai.item),
+            "regrade": regrades.get(ai.response.id) if ai.response else None,
+            "reported": ai.id in reported,
         })
-    return render_template("quiz/result.html", attempt=attempt, rows=rows)
+    return render_template("quiz/result.html", attempt=attempt, rows=rows, details=details, own=own,
+                           report_form=ReportForm(), reasons=REPORT_REASONS)
+
+
+@bp.route("/attempts/<int:attempt_id>/items/<int:position>/report", methods=["POST"])
+@login_required
+def report_item(attempt_id: int, position: int):
+    """A learner reports a problem with an item of their submitted attempt (reason and comment):
+    the item goes back to its bank's review queue with the report. One report per attempt item."""
+    attempt = _own_attempt(attempt_id)
+    if not attempt.is_submitted:
+        abort(409, description="Report a problem from the result page, after submitting the attempt.")
+    ai = db.session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                     AttemptItem.position == position))
+    if ai is None:
+        abort(404, description="This attempt has no question with that number.")
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors)
+              or "The form could not be read; reload the page and try again.")
+    try:
+        file_report(current_user.id, ai, form.reason.data, form.comment.data or "")
+    except ReportError as exc:
+        abort(409, description=str(exc))
+    flash("Thank you: the report was sent to the instructors, who will look at the item.", "success")
+    return redirect(url_for("quiz.result", attempt_id=attempt.id, _anchor=f"item-{position}"), 303)

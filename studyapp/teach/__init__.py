@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("teach", __name__, url_prefix="/teach")
 
-from . import generate_views, review_views, views  # noqa: E402,F401
+from . import generate_views, item_views, review_views, views  # noqa: E402,F401

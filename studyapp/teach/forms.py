@@ -38,3 +38,17 @@ class GenerateForm(FlaskForm):
     max_items = IntegerField("At most this many items", validators=[Optional(), NumberRange(min=1, max=1000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save as drafts")
+
+
+class RegradeForm(FlaskForm):
+    """Regrade past attempts after a key correction."""
+
+    submit = SubmitField("Regrade past attempts")
+
+
+class ResolveForm(FlaskForm):
+    """Close an item's open reports, with a note for the record."""
+
+    resolution = TextAreaField("What was done", validators=[Length(max=1000, message="At most 1000 characters.")],
+                               render_kw={"rows": 2, "maxlength": 1000})
+    submit = SubmitField("Resolve")

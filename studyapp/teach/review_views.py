@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..access import instructor_required
 from ..extensions import db
 from ..models import Bank
+from ..reports import open_reports
 from ..review import bank_status_counts, drafts, review
 from . import bp
 from .forms import ReviewForm
@@ -50,4 +51,5 @@ def review_queue(slug: str):
         return redirect(url_for("teach.review_queue", slug=slug), 303)
     if request.method == "POST":
         abort(400, description="The form could not be read; reload the page and try again.")
-    return render_template("teach/review.html", bank=bank, items=drafts(bank.id), form=form)
+    return render_template("teach/review.html", bank=bank, items=drafts(bank.id), form=form,
+                           reported=open_reports(bank.id))
