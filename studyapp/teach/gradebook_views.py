@@ -23,7 +23,7 @@ def gradebook():
 
     A bad filter (unknown bank or mode, a malformed date, a start after the end) shows the
     form with its errors and no table, with status 400. Four queries: the user, the banks, the
-    count, the page's rows.
+    count, the page's rows (three when nothing matches: no rows query).
     """
     form = GradebookForm(request.args, bank_choices())
     tz, sort = current_timezone(), form.sort_order()
