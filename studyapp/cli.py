@@ -74,6 +74,22 @@ def register_cli(app: Flask) -> None:
         if failed:
             sys.exit(1)
 
+    @app.cli.command("seed-demo")
+    @click.argument("bank_slug", default="harbin-symposium-2023")
+    @click.option("--learners", default=12, show_default=True, type=click.IntRange(1, 500))
+    @click.option("--attempts", "attempts_each", default=2, show_default=True, type=click.IntRange(1, 20))
+    @click.option("--items", default=10, show_default=True, type=click.IntRange(1, 100))
+    @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**31 - 1))
+    def seed_demo_cmd(bank_slug: str, learners: int, attempts_each: int, items: int, seed: int) -> None:
+        """Add demo learners with submitted attempts on a bank (for item statistics and the gradebook)."""
+        from .demo import DemoError, seed_demo
+
+        try:
+            created, submitted = seed_demo(bank_slug, learners, attempts_each, items, seed)
+        except DemoError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{created} demo learner(s) created; {submitted} attempt(s) submitted on {bank_slug}.")
+
     @app.cli.command("close-expired")
     def close_expired_cmd() -> None:
         """Submit every timed exam whose time is up, with the answers saved before the deadline

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from studyapp.accounts import authenticate
 from studyapp.interchange.bankfile import read_bank_file
-from studyapp.models import Bank, Document, Option, Passage, Question, User
+from studyapp.models import Attempt, Bank, Document, Option, Passage, Question, User
 
 from .conftest import SYMPOSIUM_BANK
 
@@ -296,3 +296,18 @@ def test_load_bank_new_only_keeps_existing_banks(app, db, tmp_path):
     assert again.exit_code == 0 and "loaded already; left as it is" in again.output
     db.session.expire_all()
     assert db.session.get(Question, item.id).explanation == "Edited in the admin."
+
+
+def test_seed_demo_adds_learners_with_scored_attempts(run, db, symposium_bank):
+    """``seed-demo`` creates the learners and their submitted attempts; the same seed again adds
+    attempts for the same learners only; an unknown bank is refused."""
+    result = run("seed-demo", "--learners", "4", "--attempts", "2", "--items", "5")
+    assert result.exit_code == 0, result.output
+    assert "4 demo learner(s) created; 8 attempt(s) submitted" in result.output
+    scores = list(db.session.scalars(select(Attempt.score_percent).where(Attempt.status == "submitted")))
+    assert len(scores) == 8 and all(0 <= s <= 100 for s in scores) and len(set(scores)) > 1
+    again = run("seed-demo", "--learners", "4", "--attempts", "1", "--items", "5")
+    assert "0 demo learner(s) created; 4 attempt(s) submitted" in again.output
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("demo-%"))) == 4
+    bad = run("seed-demo", "no-such-bank")
+    assert bad.exit_code == 1 and "there is no bank 'no-such-bank'" in bad.output
