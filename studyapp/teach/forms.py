@@ -6,6 +6,7 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..interchange.sourcetext import SLUG
+from ..statistics import DEFAULT_MODES
 
 
 def _item_ids_in_range(form, field):
@@ -38,3 +39,17 @@ class GenerateForm(FlaskForm):
     max_items = IntegerField("At most this many items", validators=[Optional(), NumberRange(min=1, max=1000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save as drafts")
+
+
+class StatisticsForm(FlaskForm):
+    """The attempt modes an item-statistics page counts (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    mode = SelectMultipleField(
+        "Count submitted attempts in these modes",
+        choices=[("exam", "Exam"), ("practice", "Practice"), ("review", "Spaced review")],
+        default=list(DEFAULT_MODES), validate_choice=True,
+        description="None ticked: exam and practice.",
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
