@@ -70,3 +70,33 @@ def score_chart_svg(attempts: list, tz_name: str = "UTC") -> str | None:
         for a in points
     ])
     return chart.render(is_unicode=True)
+
+
+def bar_chart_svg(title: str, labels: list[str], values: list[int], *, x_title: str = "",
+                  y_title: str = "") -> str | None:
+    """Return an SVG bar chart of whole counts, one bar per label.
+
+    Args:
+        title: the chart's title.
+        labels: the x-axis labels (one per bar).
+        values: the counts (non-negative integers), one per label.
+        x_title, y_title: axis titles.
+    Returns:
+        The ``<svg>`` element as text (no XML declaration, no script, no external reference),
+        or None when every count is zero (the page says so in words instead).
+    """
+    if not any(values):
+        return None
+    top = max(values)
+    step = max(1, -(-top // 5))  # at most about six whole-number gridlines
+    chart = pygal.Bar(
+        js=[], disable_xml_declaration=True, style=CHART_STYLE, title=title, show_legend=False,
+        x_title=x_title or None, y_title=y_title or None, range=(0, step * -(-top // step)),
+        y_labels=list(range(0, step * -(-top // step) + 1, step)), width=800, height=280,
+        explicit_size=False, x_label_rotation=0, truncate_label=-1, margin=10, spacing=12,
+        print_values=False,
+    )
+    chart.add_xml_filter(_offline)
+    chart.x_labels = labels
+    chart.add(title, [{"value": v, "label": f"{lab}: {v}"} for lab, v in zip(labels, values)])
+    return chart.render(is_unicode=True)

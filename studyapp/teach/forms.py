@@ -6,6 +6,7 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..interchange.sourcetext import SLUG
+from ..statistics import DEFAULT_MODES
 
 
 def _item_ids_in_range(form, field):
@@ -52,3 +53,17 @@ class ResolveForm(FlaskForm):
     resolution = TextAreaField("What was done", validators=[Length(max=1000, message="At most 1000 characters.")],
                                render_kw={"rows": 2, "maxlength": 1000})
     submit = SubmitField("Resolve")
+
+
+class StatisticsForm(FlaskForm):
+    """The attempt modes an item-statistics page counts (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    mode = SelectMultipleField(
+        "Count submitted attempts in these modes",
+        choices=[("exam", "Exam"), ("practice", "Practice"), ("review", "Spaced review")],
+        default=list(DEFAULT_MODES), validate_choice=True,
+        description="None ticked: exam and practice.",
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
