@@ -148,3 +148,21 @@ def test_quiz_settings_are_applied(client, csrf, login_as, make_bank, make_user,
     client.post("/auth/logout", data={"csrf_token": csrf(client)})
     login_as("instructor")
     assert client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True).count("result-item") == 5
+
+
+def test_items_the_statistics_flag_are_back_in_the_review_queue(client, login_as, make_bank, make_user, db):
+    """An item every one of ten learners answered right is flagged too easy, and the bank's
+    review queue lists it with the flag's sentence; with nine learners it is not flagged."""
+    bank = make_bank(TINY_ITEMS)
+    tf = db.session.scalar(select(Question).where(Question.ext_id == "t-tf"))
+    false_option = next(o.id for o in tf.options if o.is_key)
+    for n in range(10):
+        attempt = start_attempt(make_user("learner"), bank, 1, item_ids=[tf.id])
+        save_response(attempt, attempt.attempt_items[0], ResponseData(choice_ids=[false_option]))
+        submit_attempt(attempt)
+        if n == 8:
+            login_as("instructor")
+            assert 'id="flagged"' not in client.get("/teach/banks/tiny/review").get_data(as_text=True)
+    page = client.get("/teach/banks/tiny/review").get_data(as_text=True)
+    flagged = page[page.index('id="flagged"'):]
+    assert "t-tf v1" in flagged and "facility" in flagged.lower()

@@ -8,6 +8,7 @@ from ..access import instructor_required
 from ..extensions import db
 from ..models import Bank
 from ..reports import open_reports
+from ..statistics import bank_statistics
 from ..review import bank_status_counts, drafts, review
 from . import bp
 from .forms import ReviewForm
@@ -52,4 +53,5 @@ def review_queue(slug: str):
     if request.method == "POST":
         abort(400, description="The form could not be read; reload the page and try again.")
     return render_template("teach/review.html", bank=bank, items=drafts(bank.id), form=form,
-                           reported=open_reports(bank.id))
+                           reported=open_reports(bank.id),
+                           flagged=[s for s in bank_statistics(bank).flagged if s.item.superseded_by_id is None])
