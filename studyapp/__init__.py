@@ -63,6 +63,12 @@ def create_app(config: object | str | None = None) -> Flask:
     from . import guards
 
     guards.install(app)  # before any route: ids beyond 2**31-1 are 404, NUL bytes 400
+    if app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
+        # SQLite has one writer at a time: let a busy moment wait (up to 30 s) rather than fail
+        # with "database is locked" (pysqlite's default wait is 5 s).
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -59,6 +59,22 @@ def published_items(bank_id: int) -> list[int]:
     ))
 
 
+EXAM_RUNNING = ("You have an exam in progress on this bank: finish it first. Practice, review and "
+                "flashcards on the bank show answers, so they wait until the exam is submitted.")
+
+
+def exam_in_progress(user_id: int, bank_id: int) -> int | None:
+    """Return the id of the learner's exam in progress on the bank (one whose time is not up), or None.
+
+    While it runs, the modes that show keys (practice, review, flashcards) are closed on that
+    bank for that learner, so that no key of an exam item can be read before it is submitted.
+    """
+    close_expired(user_id=user_id)
+    return db.session.scalar(select(Attempt.id).where(
+        Attempt.user_id == user_id, Attempt.bank_id == bank_id, Attempt.mode == AttemptMode.EXAM.value,
+        Attempt.status == AttemptStatus.IN_PROGRESS.value).limit(1))
+
+
 def exam_attempts_used(user: User, bank: Bank) -> int:
     """Return how many exam attempts (in progress or submitted) the learner has on the bank."""
     return db.session.scalar(select(func.count()).select_from(Attempt).where(
@@ -95,6 +111,8 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
         raise ValueError(f"unknown mode {mode!r}")
     if mode == AttemptMode.PRACTICE.value and bank.feedback == "after_submission":
         raise ModeNotAllowed("On this bank feedback comes only after submission: take it as an exam.")
+    if mode != AttemptMode.EXAM.value and exam_in_progress(user.id, bank.id):
+        raise ModeNotAllowed(EXAM_RUNNING)
     rng = rng or random.SystemRandom()
     ids = published_items(bank.id)
     if not ids:
@@ -341,6 +359,8 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
         raise AttemptError("Exam answers are marked when the attempt is submitted.")
     if data.empty:
         raise AttemptError("Give an answer before checking it.")
+    if exam_in_progress(attempt.user_id, attempt.bank_id):
+        raise ModeNotAllowed(EXAM_RUNNING)
     save_response(attempt, attempt_item, data, commit=False)
     response = attempt_item.response
     response.tries = (response.tries or 0) + 1
@@ -365,6 +385,8 @@ def show_answer(attempt: Attempt, attempt_item: AttemptItem) -> None:
     """
     if not attempt.gives_feedback_at_once:
         raise AttemptError("Exam answers are shown after the attempt is submitted.")
+    if exam_in_progress(attempt.user_id, attempt.bank_id):
+        raise ModeNotAllowed(EXAM_RUNNING)
     _lock_in_progress(attempt)
     response = _current_response(attempt_item)
     if response is not None and response.final:

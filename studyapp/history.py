@@ -69,23 +69,22 @@ class PassageAccuracy:
 
 
 def passage_accuracy(user_id: int) -> list[PassageAccuracy]:
-    """Return accuracy per cited passage over the user's submitted attempts, weakest first.
-
-    An item asked but left unanswered counts as mark 0.
+    """Return accuracy per cited passage, weakest first: the mean mark (percent 0-100) of the
+    user's marked responses to items citing it, in any attempt and mode, as the progress map
+    counts them (:func:`passage_mastery`); ``asked`` is the number of those responses.
     """
-    mark = func.coalesce(Response.mark, 0.0)
     rows = db.session.execute(
         select(
             Document.slug, Document.title, Passage.number, Passage.heading, Passage.text,
-            func.count(AttemptItem.id).label("asked"), func.avg(mark).label("avg"),
+            func.count(Response.id).label("asked"), func.avg(Response.mark).label("avg"),
         )
-        .select_from(AttemptItem)
+        .select_from(Response)
+        .join(AttemptItem, AttemptItem.id == Response.attempt_item_id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .join(Question, Question.id == AttemptItem.item_id)
         .join(Passage, Passage.id == Question.passage_id)
         .join(Document, Document.id == Passage.document_id)
-        .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
-        .where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED.value)
+        .where(Attempt.user_id == user_id, Response.mark.is_not(None))
         .group_by(Document.slug, Document.title, Passage.number, Passage.heading, Passage.text)
     ).all()
     out = [PassageAccuracy(r.slug, r.title, r.number, r.heading, r.text, r.asked, round(100.0 * float(r.avg), 1))

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import fsrs
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from . import clock, scheduling
 from .extensions import db
-from .models import Bank, Card, ItemStatus, Question, ReviewLog
+from .models import Bank, Card, ItemStatus, Question, ReviewLog, User
 
 RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 """FSRS rating value -> the label of its button."""
@@ -139,7 +139,7 @@ def rate(user_id: int, item_id: int, rating: int, *, seen_reps: int | None = Non
 
     A rating sent for a card that has been rated since its back was shown (a double click,
     a second tab) is ignored: ``seen_reps`` is the card's ``reps`` when the back was shown
-    (0 for a new card), and the card row is locked (PostgreSQL) while it is compared.
+    (0 for a new card), compared while the learner's ratings are serialised (see below).
 
     Args:
         user_id, item_id: whose card, for which item (the caller checks the item).
@@ -152,9 +152,14 @@ def rate(user_id: int, item_id: int, rating: int, *, seen_reps: int | None = Non
     """
     if rating not in RATINGS:
         raise ValueError(f"a flashcard rating is 1-4, not {rating!r}")
+    # Ratings of one learner run one after the other: a no-op UPDATE of the learner's row takes
+    # the row lock on PostgreSQL and the write lock on SQLite (where FOR UPDATE does nothing),
+    # so the review count compared below is the one the previous rating committed.
+    db.session.execute(update(User).where(User.id == user_id).values(active=User.active)
+                       .execution_options(synchronize_session=False))
     if seen_reps is not None:
-        reps = db.session.scalar(
-            select(Card.reps).where(Card.user_id == user_id, Card.item_id == item_id).with_for_update())
+        reps = db.session.scalar(select(Card.reps).where(Card.user_id == user_id, Card.item_id == item_id)
+                                 .execution_options(populate_existing=True))
         if (reps or 0) != seen_reps:
             return None
     return scheduling.record_review(user_id, item_id, rating, "flashcard")

@@ -240,7 +240,8 @@ def test_exam_attempts_allowed_and_pass_mark(client, csrf, login_as, make_bank, 
                 data={"choice": shown_id(ai, "Right"), "next": "1", "csrf_token": csrf(client)})
     client.post(f"/attempts/{first}/submit", data={"csrf_token": csrf(client)})
     assert "Passed" in client.get(f"/attempts/{first}/result").get_data(as_text=True)
-    start(client, csrf, n=5, mode="exam")
+    second = start(client, csrf, n=5, mode="exam")
+    client.post(f"/attempts/{second}/submit", data={"csrf_token": csrf(client)})
     third = client.post("/banks/tiny", data={"n_items": "5", "mode": "exam", "csrf_token": csrf(client)})
     assert third.status_code == 409
     assert "used all 2 exam attempt(s)" in third.get_data(as_text=True)
@@ -441,3 +442,67 @@ def test_result_labels_a_shown_answer(client, csrf, login_as, make_bank, db):
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert page.count("answer shown · 0.00") == 1 and page.count("not answered · 0.00") == 4
+
+
+def test_no_key_can_be_read_while_an_exam_runs(client, csrf, login_as, make_bank, db):
+    """While the learner's exam on a bank is in progress, the modes that show keys on that bank
+    are closed (409): flashcards (front, flip, rate), starting practice, and checking or showing
+    the answer in a practice attempt opened before; after submitting, they open again."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    practice_id = start(client, csrf, n=5, mode="practice")
+    exam_id = start(client, csrf, n=5, mode="exam")
+    item_id = db.session.scalar(select(AttemptItem.item_id).where(AttemptItem.attempt_id == exam_id))
+    token = csrf(client)
+    assert client.get("/banks/tiny/flashcards").status_code == 409
+    flip = client.post(f"/banks/tiny/flashcards/{item_id}/flip", data={"csrf_token": token})
+    assert flip.status_code == 409 and "exam in progress" in flip.get_data(as_text=True)
+    assert client.post(f"/banks/tiny/flashcards/{item_id}/rate",
+                       data={"rating": "3", "csrf_token": token}).status_code == 409
+    assert client.post("/banks/tiny", data={"n_items": "5", "mode": "practice", "csrf_token": token}).status_code == 409
+    ai = position_of(db, practice_id, "t-single")
+    assert check(client, csrf, practice_id, ai.position, choice=shown_id(ai, "Wrong A")).status_code == 409
+    shown = client.post(f"/attempts/{practice_id}/q/{ai.position}", data={"show": "Show answer", "csrf_token": token})
+    assert shown.status_code == 409
+    assert response_of(db, ai) is None
+    client.post(f"/attempts/{exam_id}/submit", data={"csrf_token": token})
+    assert client.get("/banks/tiny/flashcards").status_code == 200
+    assert check(client, csrf, practice_id, ai.position, choice=shown_id(ai, "Right")).status_code == 303
+
+
+def test_concurrent_flashcard_ratings_of_one_card_count_once(app, db, make_bank, make_user):
+    """Eight ratings of a new card sent at once, each saying the card had 0 reviews: one is
+    applied, the others are ignored as stale; the card has one review and one log."""
+    from studyapp import study
+
+    bank = make_bank(TINY_ITEMS)
+    user_id = make_user("learner").id
+    item_id = db.session.scalar(select(AttemptItem.item_id).limit(1)) or \
+        next(q.id for q in bank.items if q.ext_id == "t-single")
+
+    def work(i):
+        card = study.rate(user_id, item_id, 3, seen_reps=0)
+        db.session.commit()
+        return "rated" if card is not None else "stale"
+
+    outcomes = _run_together(app, db, 8, work)
+    assert sorted(outcomes) == ["rated"] + ["stale"] * 7
+    db.session.expire_all()
+    card = db.session.scalar(select(Card).where(Card.user_id == user_id, Card.item_id == item_id))
+    assert card.reps == 1
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 1
+
+
+def test_marking_keeps_when_the_answer_was_given(client, csrf, login_as, make_bank, db, frozen):
+    """An exam answer saved at 9:05 keeps answered_at 9:05 when the attempt is marked at 9:30."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="exam")
+    ai = position_of(db, attempt_id, "t-single")
+    frozen.set_time(T0 + timedelta(minutes=5))
+    client.post(f"/attempts/{attempt_id}/q/{ai.position}",
+                data={"choice": shown_id(ai, "Right"), "next": "1", "csrf_token": csrf(client)})
+    frozen.set_time(T0 + timedelta(minutes=30))
+    client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
+    saved = response_of(db, ai)
+    assert saved.mark == 1.0 and saved.answered_at == T0 + timedelta(minutes=5)

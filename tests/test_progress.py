@@ -229,14 +229,20 @@ def test_accuracy_per_passage_from_marks_weakest_first(client, login_as, tiny):
     assert "Third passage text." in rows[0][0]
 
 
-def test_unanswered_items_count_as_zero(login_as, tiny):
-    """An item left unanswered in a submitted attempt counts as mark 0 for its passage."""
+def test_passage_accuracy_counts_marked_responses_as_the_map_does(login_as, tiny):
+    """Per passage, the dashboard counts the learner's marked responses, like the progress map:
+    items left unanswered are not counted (the attempt's score counts them as 0), and the
+    figures equal the map's."""
+    from studyapp.history import passage_mastery
+
     ann = login_as("learner")
-    attempt = take(ann, tiny, {"t-single": True, "t-multi": True, "t-tf": None, "t-short": None,
+    attempt = take(ann, tiny, {"t-single": True, "t-multi": True, "t-tf": None, "t-short": False,
                                "t-cloze": True})
     assert attempt.score_percent == 60.0
     got = {p.number: (p.asked, p.percent) for p in passage_accuracy(ann.id)}
-    assert got == {1: (2, 50.0), 2: (2, 100.0), 3: (1, 0.0)}
+    assert got == {1: (2, 50.0), 2: (2, 100.0)}
+    on_map = {p.number: (p.responses, p.percent) for p in passage_mastery(ann.id, tiny.document_id) if p.responses}
+    assert on_map == got
 
 
 def test_partial_marks_are_averaged(login_as, tiny):

@@ -139,7 +139,8 @@ class Response(db.Model):
     attempt_item_id: Mapped[int] = mapped_column(
         ForeignKey("attempt_items.id", ondelete="CASCADE"), unique=True
     )
-    answered_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When the learner last saved or checked it (set by ``attempting``; marking leaves it)."""
     mark: Mapped[float | None]
     tries: Mapped[int] = mapped_column(default=0)
     final: Mapped[bool] = mapped_column(default=False)

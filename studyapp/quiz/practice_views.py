@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..attempting import ModeNotAllowed
 from ..extensions import db
 from ..models import Bank, Document
 from ..practice import NothingToPractise, find_passage, start_passage_practice, start_weakest_practice
@@ -29,6 +30,8 @@ def practise_passage(slug: str, number: int):
     _checked_form()
     try:
         attempt = start_passage_practice(current_user, doc, passage)
+    except ModeNotAllowed as exc:
+        abort(409, description=str(exc))
     except NothingToPractise as exc:
         flash(str(exc), "warning")
         return redirect(url_for("quiz.source", slug=slug, _anchor=f"p{number}"), 303)
@@ -45,6 +48,8 @@ def practise_weakest(slug: str):
     _checked_form()
     try:
         attempt = start_weakest_practice(current_user, bank)
+    except ModeNotAllowed as exc:
+        abort(409, description=str(exc))
     except NothingToPractise as exc:
         flash(str(exc), "warning")
         return redirect(url_for("quiz.bank", slug=slug), 303)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, study
-from ..attempting import EmptyBank, start_attempt
+from ..attempting import EmptyBank, ModeNotAllowed, start_attempt
 from ..extensions import db
 from ..kinds import get_kind
 from ..models import AttemptMode, Bank, Question
@@ -38,11 +38,20 @@ def _item_or_404(bank: Bank, item_id: int) -> Question:
     return item
 
 
+def _no_exam_running(bank) -> None:
+    """Refuse (409) while the learner has an exam in progress on the bank: the back shows keys."""
+    from ..attempting import EXAM_RUNNING, exam_in_progress
+
+    if exam_in_progress(current_user.id, bank.id):
+        abort(409, description=EXAM_RUNNING)
+
+
 @bp.route("/banks/<slug>/flashcards")
 @login_required
 def flashcards(slug: str):
     """The front of the learner's next card in the bank, or "All caught up"."""
     bank = _bank_or_404(slug)
+    _no_exam_running(bank)
     queue = study.queue(current_user.id, bank.id, current_user.timezone)
     if queue.item_id is None:
         return render_template("quiz/flashcards_done.html", bank=bank, queue=queue)
@@ -57,6 +66,7 @@ def flashcard_flip(slug: str, item_id: int):
     """The back of a card: key, explanation, cited passage and the four rating buttons."""
     bank = _bank_or_404(slug)
     item = _item_or_404(bank, item_id)
+    _no_exam_running(bank)
     now = clock.now()
     card = study.card_for(current_user.id, item.id)
     due_after = study.due_after_each_rating(card, now=now)
@@ -75,6 +85,7 @@ def flashcard_rate(slug: str, item_id: int):
     """Record the learner's rating (1-4) of a card, then go to the next card."""
     bank = _bank_or_404(slug)
     item = _item_or_404(bank, item_id)
+    _no_exam_running(bank)
     form = RateForm()
     if not form.validate_on_submit():
         abort(400, description=" ".join(e for errors in form.errors.values() for e in errors) or RATING_MESSAGE)
@@ -116,6 +127,8 @@ def start_review(slug: str):
     try:
         attempt = start_attempt(current_user, bank, limit, mode=AttemptMode.REVIEW.value,
                                 item_ids=[c.item_id for c in due])
+    except ModeNotAllowed as exc:
+        abort(409, description=str(exc))
     except EmptyBank as exc:
         flash(str(exc), "warning")
         return redirect(url_for("quiz.due"), 303)
