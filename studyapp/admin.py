@@ -18,12 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from wtforms import FloatField, PasswordField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, Regexp
 from wtforms.validators import ValidationError
 
 from .extensions import db
 from .guards import parse_db_id
 from .interchange.bankfile import item_problems
+from .interchange.sourcetext import SLUG
 from .versioning import ItemContent, is_used, new_version
 from .kinds import KINDS, get_kind
 from .models import (
@@ -162,6 +163,8 @@ class BankView(SecureModelView):
     # Flask-Admin's converter skips SQLAlchemy's Double columns: give the pass mark its field.
     form_overrides = {"pass_mark_percent": FloatField, "feedback": SelectField}
     form_args = {
+        "slug": {"validators": [Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-' "
+                                                             "(it is part of the bank's addresses).")]},
         "feedback": {"choices": [("any", "After each answer or after submission (learner's choice)"),
                                  ("after_submission", "Only after submission (exams only)")]},
         "default_items": {"validators": [NumberRange(min=1, max=100)]},
@@ -357,6 +360,9 @@ class ItemView(SecureModelView):
         if is_used(model.id):
             raise ValidationError("Not deleted: learners have answered this item, and deleting it would erase "
                                   "their results. Set its status to retired instead: it then leaves new quizzes.")
+        if model.previous_id is not None or model.superseded_by_id is not None:
+            raise ValidationError("Not deleted: this is a version of an item learners have answered (its versions "
+                                  "and any regrade of their results refer to it). Set its status to retired instead.")
 
 
 def _refuse_if_cited(passage_ids: list[int]) -> None:

@@ -59,6 +59,8 @@ def published_items(bank_id: int) -> list[int]:
     ))
 
 
+AFTER_SUBMISSION_ONLY = ("On this bank feedback comes only after submission: take it as an exam "
+                         "(practice, review sessions and flashcards, which show answers, are off).")
 EXAM_RUNNING = ("You have an exam in progress on this bank: finish it first. Practice, review and "
                 "flashcards on the bank show answers, so they wait until the exam is submitted.")
 
@@ -104,13 +106,14 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     Raises:
         EmptyBank: no published item to ask (the bank has none, or none of ``item_ids`` is one).
         AttemptsExhausted: an exam beyond the bank's ``attempts_allowed``.
-        ModeNotAllowed: practice on a bank whose feedback comes only after submission.
+        ModeNotAllowed: practice or review on a bank whose feedback comes only after submission,
+            or while the learner's exam on the bank is in progress.
         ValueError: an unknown mode.
     """
     if mode not in {m.value for m in AttemptMode}:
         raise ValueError(f"unknown mode {mode!r}")
-    if mode == AttemptMode.PRACTICE.value and bank.feedback == "after_submission":
-        raise ModeNotAllowed("On this bank feedback comes only after submission: take it as an exam.")
+    if mode != AttemptMode.EXAM.value and bank.feedback == "after_submission":
+        raise ModeNotAllowed(AFTER_SUBMISSION_ONLY)
     if mode != AttemptMode.EXAM.value and exam_in_progress(user.id, bank.id):
         raise ModeNotAllowed(EXAM_RUNNING)
     rng = rng or random.SystemRandom()

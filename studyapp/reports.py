@@ -7,10 +7,11 @@ where an instructor reads them beside the item, fixes the item (a new version, s
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import nh3
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -39,7 +40,7 @@ def file_report(user_id: int, attempt_item: AttemptItem, reason: str, comment: s
     if reason not in REPORT_REASONS:
         raise ReportError("Choose what is wrong from the list.")
     report = ItemReport(item_id=attempt_item.item_id, user_id=user_id, attempt_item_id=attempt_item.id,
-                        reason=reason, comment=nh3.clean(comment, tags=set()).strip()[:1000])
+                        reason=reason, comment=plain_text(comment))
     db.session.add(report)
     try:
         db.session.commit()
@@ -57,6 +58,12 @@ class ReportedItem:
     item: Question
     current: Question
     reports: list[ItemReport]
+
+
+def plain_text(text: str, limit: int = 1000) -> str:
+    """Return ``text`` with any HTML tags removed (nh3) and kept as plain text (entities turned
+    back into characters: the templates escape on output), at most ``limit`` characters."""
+    return html.unescape(nh3.clean(text or "", tags=set())).strip()[:limit]
 
 
 def open_reports(bank_id: int) -> list[ReportedItem]:
@@ -82,11 +89,20 @@ def resolve_reports(bank_id: int, ext_id: str, resolution: str) -> int:
     Returns:
         How many reports were closed.
     """
-    reports = db.session.scalars(
-        select(ItemReport).join(Question, Question.id == ItemReport.item_id)
-        .where(Question.bank_id == bank_id, Question.ext_id == ext_id, ItemReport.resolved_at.is_(None))).all()
-    now = utcnow()
-    for r in reports:
-        r.resolved_at, r.resolution = now, nh3.clean(resolution, tags=set()).strip()[:1000]
+    ids = select(Question.id).where(Question.bank_id == bank_id, Question.ext_id == ext_id)
+    # one conditional UPDATE: of two resolves at once, the second finds nothing open
+    closed = db.session.execute(
+        update(ItemReport).where(ItemReport.item_id.in_(ids), ItemReport.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolution=plain_text(resolution))
+        .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
-    return len(reports)
+    return closed
+
+
+def resolved_reports(bank_id: int, limit: int = 20) -> list[ItemReport]:
+    """Return the bank's most recently resolved reports (newest first), with their notes."""
+    return list(db.session.scalars(
+        select(ItemReport).join(Question, Question.id == ItemReport.item_id)
+        .where(Question.bank_id == bank_id, ItemReport.resolved_at.is_not(None))
+        .options(joinedload(ItemReport.item), joinedload(ItemReport.user))
+        .order_by(ItemReport.resolved_at.desc(), ItemReport.id.desc()).limit(limit)))

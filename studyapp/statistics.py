@@ -51,7 +51,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import clock
 from .extensions import db
 from .models import (
-    Attempt, AttemptItem, AttemptMode, AttemptStatus, Bank, ItemStatus, Question, Response, ResponseChoice,
+    Attempt, AttemptItem, AttemptMode, AttemptStatus, Bank, ItemStatus, Question, Response, ResponseChoice, Role,
+    User,
 )
 
 DEFAULT_MODES: tuple[str, ...] = (AttemptMode.EXAM.value, AttemptMode.PRACTICE.value)
@@ -204,6 +205,8 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
     ``x``) and ``third`` (1 top, 2 middle, 3 bottom). ``ranked`` has one row per attempt:
     ``attempt_id``, ``bank_id``, ``total`` (marks) and ``third``.
 
+    Only learners' attempts count (not those of instructors or admins trying a quiz out).
+
     The thirds: ``NTILE(3) OVER (PARTITION BY bank_id ORDER BY total DESC, attempt_id ASC)``
     over the population's attempts, where ``total`` is the attempt's total marks rounded to 6
     decimals (so that float noise does not break ties). Ties are broken by attempt id: of two
@@ -213,7 +216,8 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
     are ranked by total marks, like the rest-of-test score of the discrimination index (the
     same ranking as by percent when the attempts ask the same number of items).
     """
-    conditions = [Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.mode.in_(list(modes))]
+    conditions = [Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.mode.in_(list(modes)),
+                  User.role == Role.LEARNER.value]     # staff trying a quiz out are not counted
     if bank_ids is not None:
         conditions.append(Attempt.bank_id.in_(list(bank_ids)))
     marks = (
@@ -221,6 +225,7 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
                func.coalesce(Response.mark, 0.0).label("x"))
         .select_from(AttemptItem)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .join(User, User.id == Attempt.user_id)
         .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
         .where(*conditions)
         .cte("stat_marks")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .extensions import db
 from .kinds import ResponseData, get_kind
@@ -131,16 +131,22 @@ def regrade(item: Question) -> RegradeReport:
     """
     from .attempting import PRACTICE_PENALTY, response_data
 
+    # Regrades of one item run one after the other (a no-op UPDATE of its row: row lock on
+    # PostgreSQL, write lock on SQLite), and each reads the marks the previous one committed.
+    db.session.execute(update(Question).where(Question.id == item.id).values(version=Question.version)
+                       .execution_options(synchronize_session=False))
     kind = get_kind(item.kind)
     by_text = {o.text: o.id for o in item.options}
     old_ids = [v.id for v in versions(item) if v.id != item.id and v.kind == item.kind]
     report = RegradeReport()
     if not old_ids:
+        db.session.commit()
         return report
     rows = db.session.scalars(
         select(Response).join(AttemptItem, AttemptItem.id == Response.attempt_item_id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
-        .where(AttemptItem.item_id.in_(old_ids), Attempt.status == AttemptStatus.SUBMITTED.value)).all()
+        .where(AttemptItem.item_id.in_(old_ids), Attempt.status == AttemptStatus.SUBMITTED.value)
+        .execution_options(populate_existing=True)).all()
     touched: dict[int, list[tuple[Response, float, float]]] = {}
     for response in rows:
         data = response_data(response)
@@ -153,13 +159,18 @@ def regrade(item: Question) -> RegradeReport:
         if abs(new_mark - old_mark) > 1e-9:
             touched.setdefault(response.attempt_item.attempt_id, []).append((response, old_mark, new_mark))
     for attempt_id, changes in touched.items():
-        attempt = db.session.get(Attempt, attempt_id)
+        attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
         old_score = attempt.score_percent or 0.0
-        total = (attempt.marks or 0.0) + sum(new - old for _, old, new in changes)
-        attempt.marks = round(total, 6)
-        attempt.score_percent = round(100.0 * total / attempt.item_count, 2) if attempt.item_count else 0.0
-        for response, old_mark, new_mark in changes:
+        for response, _old, new_mark in changes:
             response.mark = new_mark
+        db.session.flush()
+        # the attempt's marks are the sum of its responses' marks, recomputed (never adjusted)
+        total = db.session.scalar(select(func.coalesce(func.sum(Response.mark), 0.0))
+                                  .join(AttemptItem, AttemptItem.id == Response.attempt_item_id)
+                                  .where(AttemptItem.attempt_id == attempt_id))
+        attempt.marks = round(float(total), 6)
+        attempt.score_percent = round(100.0 * attempt.marks / attempt.item_count, 2) if attempt.item_count else 0.0
+        for response, old_mark, new_mark in changes:
             db.session.add(Regrade(response_id=response.id, corrected_item_id=item.id, old_mark=old_mark,
                                    new_mark=new_mark, old_score=old_score, new_score=attempt.score_percent,
                                    regraded_at=utcnow()))

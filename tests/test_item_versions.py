@@ -166,3 +166,102 @@ def test_items_the_statistics_flag_are_back_in_the_review_queue(client, login_as
     page = client.get("/teach/banks/tiny/review").get_data(as_text=True)
     flagged = page[page.index('id="flagged"'):]
     assert "t-tf v1" in flagged and "facility" in flagged.lower()
+
+
+def _moved_key_version(db, make_bank, make_user):
+    """Two learners answered t-single (Ann "Wrong A", Bob "Right"); version 2 moves the key to
+    "Wrong A". Returns (version 2, Ann's attempt id, Bob's attempt id)."""
+    bank = make_bank(TINY_ITEMS)
+    a_id = _answer_single(db, make_user("learner"), bank, "Wrong A")
+    b_id = _answer_single(db, make_user("learner"), bank, "Right")
+    item = _single(db)
+    content = ItemContent.of(item)
+    content.options = [("Right", False), ("Wrong A", True), ("Wrong B", False)]
+    v2 = new_version(item, content)
+    db.session.commit()
+    return v2, a_id, b_id
+
+
+def test_simultaneous_regrades_change_each_score_once(app, db, make_bank, make_user):
+    """Four regrades of one item at the same moment (two tabs, a retry): the marks change once,
+    scores stay 0-100 (Ann 100%, Bob 0%) and there is one Regrade row per changed response."""
+    from tests.test_modes import _run_together
+
+    v2, a_id, b_id = _moved_key_version(db, make_bank, make_user)
+    v2_id = v2.id
+
+    def work(i):
+        return regrade(db.session.get(Question, v2_id)).changed
+
+    assert sorted(_run_together(app, db, 4, work)) == [0, 0, 0, 2]
+    db.session.expire_all()
+    assert (db.session.get(Attempt, a_id).score_percent, db.session.get(Attempt, b_id).score_percent) == (100.0, 0.0)
+    assert db.session.scalar(select(func.count()).select_from(Regrade)) == 2
+
+
+def test_a_later_version_cannot_be_deleted(client, csrf, login_as, make_bank, make_user, db):
+    """Version 2 of an answered item (regrade notes refer to it) cannot be deleted in the admin."""
+    v2, _, _ = _moved_key_version(db, make_bank, make_user)
+    regrade(v2)
+    login_as("instructor")
+    response = client.post("/admin/items/delete/", data={"id": str(v2.id), "url": "/admin/items/",
+                                                          "csrf_token": csrf(client)}, follow_redirects=True)
+    assert "this is a version of an item learners have answered" in response.get_data(as_text=True)
+    assert db.session.get(Question, v2.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(Regrade)) == 2
+
+
+def test_exam_only_bank_closes_practice_review_and_flashcards(client, csrf, login_as, make_bank, make_user, db):
+    """With feedback only after submission, practising a passage or the weakest passages, a
+    review session and flashcards are refused with 409 and a message (no 500, no key shown)."""
+    from studyapp import scheduling
+
+    bank = make_bank(TINY_ITEMS)
+    bank.feedback = "after_submission"
+    db.session.commit()
+    user = login_as("learner")
+    card = scheduling.record_review(user.id, _single(db).id, 1, "exam")
+    card.due = card.due.replace(year=card.due.year - 1)       # due (long overdue)
+    db.session.commit()
+    token = csrf(client)
+    for url in ("/sources/tiny-source/p/1/practice", "/banks/tiny/weakest", "/review/tiny/start"):
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 409, url
+        assert "feedback comes only after submission" in response.get_data(as_text=True), url
+    assert client.get("/banks/tiny/flashcards").status_code == 409
+    assert client.post(f"/banks/tiny/flashcards/{_single(db).id}/flip", data={"csrf_token": token}).status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_admin_refuses_a_bank_slug_that_breaks_its_addresses(client, csrf, login_as, make_bank, db):
+    """A slug such as "a/b" is refused with a message; the bank keeps its slug."""
+    bank = make_bank(TINY_ITEMS)
+    login_as("instructor")
+    response = client.post("/admin/bank/edit/", query_string={"id": bank.id}, data={
+        "csrf_token": csrf(client), "title": bank.title, "slug": "a/b", "description": "",
+        "document": str(bank.document_id), "published": "y", "default_items": "10", "feedback": "any"})
+    assert "Use lower-case letters, digits and" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(bank), bank.id).slug == "tiny"
+
+
+def test_report_text_is_kept_as_plain_text_and_resolved_once(client, csrf, login_as, make_bank, make_user, db):
+    """A comment "Tom & Jerry <3 — 5 > 4" is stored and shown as written (escaped once); two
+    resolves of the same item: the first closes the report, the second finds nothing (404);
+    the resolution note is listed under "Recently resolved"."""
+    bank = make_bank(TINY_ITEMS)
+    learner = login_as("learner")
+    attempt_id = _answer_single(db, learner, bank, "Right")
+    client.post(f"/attempts/{attempt_id}/items/1/report",
+                data={"reason": "typo", "comment": "Tom & Jerry <3 — 5 > 4", "csrf_token": csrf(client)})
+    assert db.session.scalar(select(ItemReport.comment)) == "Tom & Jerry <3 — 5 > 4"
+    client.post("/auth/logout", data={"csrf_token": csrf(client)})
+    login_as("instructor")
+    page = client.get("/teach/banks/tiny/reports").get_data(as_text=True)
+    assert "Tom &amp; Jerry &lt;3 — 5 &gt; 4" in page and "&amp;amp;" not in page
+    token = csrf(client)
+    first = client.post("/teach/banks/tiny/reports/t-single/resolve", data={"resolution": "Fixed & checked", "csrf_token": token})
+    second = client.post("/teach/banks/tiny/reports/t-single/resolve", data={"resolution": "again", "csrf_token": token})
+    assert (first.status_code, second.status_code) == (303, 404)
+    page = client.get("/teach/banks/tiny/reports").get_data(as_text=True)
+    assert 'class="resolution">Fixed &amp; checked<' in page

@@ -39,9 +39,12 @@ def _item_or_404(bank: Bank, item_id: int) -> Question:
 
 
 def _no_exam_running(bank) -> None:
-    """Refuse (409) while the learner has an exam in progress on the bank: the back shows keys."""
-    from ..attempting import EXAM_RUNNING, exam_in_progress
+    """Refuse (409) flashcards, whose back shows keys, on a bank whose feedback comes only after
+    submission, and while the learner has an exam in progress on the bank."""
+    from ..attempting import AFTER_SUBMISSION_ONLY, EXAM_RUNNING, exam_in_progress
 
+    if bank.feedback == "after_submission":
+        abort(409, description=AFTER_SUBMISSION_ONLY)
     if exam_in_progress(current_user.id, bank.id):
         abort(409, description=EXAM_RUNNING)
 

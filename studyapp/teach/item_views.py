@@ -9,7 +9,7 @@ from ..access import get_or_404, instructor_required
 from ..extensions import db
 from ..kinds import get_kind
 from ..models import AttemptItem, Question
-from ..reports import open_reports, resolve_reports
+from ..reports import open_reports, resolve_reports, resolved_reports
 from ..versioning import ItemContent, regrade, versions
 from . import bp
 from .forms import RegradeForm, ResolveForm
@@ -56,7 +56,8 @@ def item_regrade(item_id: int):
 def bank_reports(slug: str):
     """The items of a bank that learners reported, with their open reports."""
     bank = _bank_or_404(slug)
-    return render_template("teach/reports.html", bank=bank, entries=open_reports(bank.id), form=ResolveForm())
+    return render_template("teach/reports.html", bank=bank, entries=open_reports(bank.id), form=ResolveForm(),
+                           resolved=resolved_reports(bank.id))
 
 
 @bp.route("/banks/<slug>/reports/<ext_id>/resolve", methods=["POST"])
