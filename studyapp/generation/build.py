@@ -488,6 +488,15 @@ def _city_choice(city, stem: str, fact: str, rule: str, n: int, st: str, ctx) ->
 _PRONOUN_WORD = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its|this|these|those)\b", re.I)
 
 
+def _true_statement(said: str, n: int, st: Statement, support: list[str], key_type: str, rule: str) -> Candidate:
+    """Return a true true/false candidate stating ``said``, which passage ``n`` (statement ``st``) supports."""
+    return Candidate(
+        "true_false", said, n, "true:" + norm(said),
+        options=[OptionRecord("True", True), OptionRecord("False", False)],
+        explanation=f"True. Passage {n} says: {quote(st)}", support=support, key_type=key_type, rule=rule,
+        statement=st)
+
+
 def _false_statement(said: str, n: int, st: Statement, original: str, replacement: str, key_type: str,
                      rule: str) -> Candidate:
     """Return a false true/false candidate: ``said`` states ``replacement`` where passage ``n``
@@ -618,11 +627,7 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         role = f"took part in the {event} as" if attended else "was"
         if not ds:
             said = f"According to the text, {person.text} {role} {title.text}."
-            out.append(Candidate(
-                "true_false", said, n, "true:" + norm(said),
-                options=[OptionRecord("True", True), OptionRecord("False", False)],
-                explanation=f"True. Passage {n} says: {quote(st)}", support=[person.text, title.text],
-                key_type="TITLE", rule="person.title.true", statement=st))
+            out.append(_true_statement(said, n, st, [person.text, title.text], "TITLE", "person.title.true"))
         else:
             said = f"According to the text, {person.text} {role} {ds[0]}."
             out.append(Candidate(
@@ -644,11 +649,7 @@ def template_candidates(st: Statement, ctx: Context) -> list[Candidate]:
         if len(obj.split()) < 3 or _PRONOUN_WORD.search(obj):
             continue
         said = f"According to the text, {person.text} {did.group('verb')} {obj}."
-        out.append(Candidate(
-            "true_false", said, n, "true:" + norm(said),
-            options=[OptionRecord("True", True), OptionRecord("False", False)],
-            explanation=f"True. Passage {n} says: {quote(st)}", support=[person.text], key_type="PERSON",
-            rule="person.reported.true", statement=st))
+        out.append(_true_statement(said, n, st, [person.text], "PERSON", "person.reported.true"))
 
     # R3b: PERSON, who heads ORG.
     for person in st.mentions_of("PERSON"):
@@ -976,11 +977,7 @@ def list_candidates(st: Statement, ctx: Context) -> list[Candidate]:
                 if said:
                     break
             if said:
-                out.append(Candidate(
-                    "true_false", said, n, "true:" + norm(said),
-                    options=[OptionRecord("True", True), OptionRecord("False", False)],
-                    explanation=f"True. Passage {n} says: {quote(st)}", support=[item], key_type=type_,
-                    rule=f"list.true.{lst.trigger}", statement=st))
+                out.append(_true_statement(said, n, st, [item], type_, f"list.true.{lst.trigger}"))
         else:
             if not closed:
                 continue
@@ -1047,11 +1044,7 @@ def _split_list(lst: ItemList, st: Statement, keys: list[str], pool: list[str], 
             break
     said = _list_statement(lst, st, left[0]) if left else None
     if said:
-        made.append(Candidate(
-            "true_false", said, n, "true:" + norm(said),
-            options=[OptionRecord("True", True), OptionRecord("False", False)],
-            explanation=f"True. Passage {n} says: {quote(st)}", support=[left[0]], key_type="",
-            rule="list.split.true", statement=st))
+        made.append(_true_statement(said, n, st, [left[0]], "", "list.split.true"))
         left.pop(0)
     stem = _list_single_stem(lst, st)
     if left and stem:
