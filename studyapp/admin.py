@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from wtforms import FloatField, PasswordField, SelectField
-from wtforms.validators import NumberRange, Optional, Regexp
+from wtforms.validators import NumberRange, Optional
 from wtforms.validators import ValidationError
 
 from .extensions import db
@@ -139,6 +139,15 @@ class SecureModelView(StaffOnly, ModelView):
         return super().handle_view_exception(exc)
 
 
+def _slug_validator(what: str):
+    """Return a WTForms validator refusing a slug that is not lower-case letters, digits and '-'
+    (the whole value: a trailing newline is refused too), since it is part of the addresses."""
+    def check(form, field):
+        if not SLUG.fullmatch(field.data or ""):
+            raise ValidationError(f"Use lower-case letters, digits and '-' (it is part of the {what}'s addresses).")
+    return check
+
+
 class BankView(SecureModelView):
     column_list = ("title", "slug", "document", "published", "time_limit_minutes", "attempts_allowed",
                    "pass_mark_percent", "created_at")
@@ -163,8 +172,7 @@ class BankView(SecureModelView):
     # Flask-Admin's converter skips SQLAlchemy's Double columns: give the pass mark its field.
     form_overrides = {"pass_mark_percent": FloatField, "feedback": SelectField}
     form_args = {
-        "slug": {"validators": [Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-' "
-                                                             "(it is part of the bank's addresses).")]},
+        "slug": {"validators": [_slug_validator("bank")]},
         "feedback": {"choices": [("any", "After each answer or after submission (learner's choice)"),
                                  ("after_submission", "Only after submission (exams only)")]},
         "default_items": {"validators": [NumberRange(min=1, max=100)]},
@@ -377,6 +385,7 @@ def _refuse_if_cited(passage_ids: list[int]) -> None:
 class DocumentView(SecureModelView):
     column_list = ("title", "slug", "created_at")
     form_columns = ("title", "slug", "summary", "based_on")
+    form_args = {"slug": {"validators": [_slug_validator("study text")]}}
     inline_models = ((Passage, {"form_columns": ("id", "number", "heading", "text")}),)
 
     def on_model_change(self, form, model: Document, is_created: bool) -> None:

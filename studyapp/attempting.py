@@ -77,6 +77,19 @@ def exam_in_progress(user_id: int, bank_id: int) -> int | None:
         Attempt.status == AttemptStatus.IN_PROGRESS.value).limit(1))
 
 
+def _feedback_allowed(attempt: Attempt) -> None:
+    """Refuse immediate feedback (a key) in a practice or review attempt when its bank now gives
+    feedback only after submission, or while the learner's exam on the bank runs.
+
+    Raises:
+        ModeNotAllowed: either case.
+    """
+    if attempt.bank.feedback == "after_submission":
+        raise ModeNotAllowed(AFTER_SUBMISSION_ONLY)
+    if exam_in_progress(attempt.user_id, attempt.bank_id):
+        raise ModeNotAllowed(EXAM_RUNNING)
+
+
 def exam_attempts_used(user: User, bank: Bank) -> int:
     """Return how many exam attempts (in progress or submitted) the learner has on the bank."""
     return db.session.scalar(select(func.count()).select_from(Attempt).where(
@@ -362,8 +375,7 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
         raise AttemptError("Exam answers are marked when the attempt is submitted.")
     if data.empty:
         raise AttemptError("Give an answer before checking it.")
-    if exam_in_progress(attempt.user_id, attempt.bank_id):
-        raise ModeNotAllowed(EXAM_RUNNING)
+    _feedback_allowed(attempt)
     save_response(attempt, attempt_item, data, commit=False)
     response = attempt_item.response
     response.tries = (response.tries or 0) + 1
@@ -388,8 +400,7 @@ def show_answer(attempt: Attempt, attempt_item: AttemptItem) -> None:
     """
     if not attempt.gives_feedback_at_once:
         raise AttemptError("Exam answers are shown after the attempt is submitted.")
-    if exam_in_progress(attempt.user_id, attempt.bank_id):
-        raise ModeNotAllowed(EXAM_RUNNING)
+    _feedback_allowed(attempt)
     _lock_in_progress(attempt)
     response = _current_response(attempt_item)
     if response is not None and response.final:

@@ -205,7 +205,9 @@ def due_overview(user_id: int, tz_name: str = "UTC", *,
         ``others``: the remaining published banks, by title.
     """
     summaries = scheduling.due_summary_by_bank(user_id, tz_name, now=now)
-    banks = list(db.session.scalars(select(Bank).where(Bank.published.is_(True)).order_by(Bank.title)))
+    # banks whose feedback comes only after submission offer no review sessions or flashcards
+    banks = list(db.session.scalars(select(Bank).where(Bank.published.is_(True), Bank.feedback != "after_submission")
+                                    .order_by(Bank.title)))
     rows = [BankDue(b, summaries[b.id]) for b in banks if b.id in summaries]
     rows.sort(key=lambda r: r.summary.first_due or datetime.max)  # stable: ties keep title order
     return rows, [b for b in banks if b.id not in summaries]

@@ -265,3 +265,38 @@ def test_report_text_is_kept_as_plain_text_and_resolved_once(client, csrf, login
     assert (first.status_code, second.status_code) == (303, 404)
     page = client.get("/teach/banks/tiny/reports").get_data(as_text=True)
     assert 'class="resolution">Fixed &amp; checked<' in page
+
+
+@pytest.mark.parametrize("view, slug", [("bank", "ab\n"), ("bank", "a/b"), ("document", "a/b"), ("document", "ab\n")])
+def test_admin_refuses_slugs_with_slashes_or_a_trailing_newline(client, csrf, login_as, make_bank, db, view, slug):
+    """Bank and study-text slugs must be wholly lower-case letters, digits and '-'."""
+    bank = make_bank(TINY_ITEMS)
+    login_as("instructor")
+    if view == "bank":
+        target, data = bank.id, {"title": bank.title, "description": "", "document": str(bank.document_id),
+                                 "published": "y", "default_items": "10", "feedback": "any"}
+    else:
+        target, data = bank.document_id, {"title": "Tiny source", "summary": "", "based_on": ""}
+    response = client.post(f"/admin/{view}/edit/", query_string={"id": target},
+                           data={"csrf_token": csrf(client), "slug": slug, **data})
+    assert "Use lower-case letters, digits and" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(bank), bank.id).slug == "tiny" and bank.document.slug == "tiny-source"
+
+
+def test_practice_opened_before_the_bank_became_exam_only_shows_no_key(client, csrf, login_as, make_bank, db):
+    """A practice attempt started while feedback was allowed can no longer check or show answers
+    once the instructor sets the bank to feedback only after submission (409)."""
+    from tests.test_modes import check, position_of, response_of, start
+    from tests.test_quiz import shown_id
+
+    bank = make_bank(TINY_ITEMS)
+    login_as("learner")
+    practice_id = start(client, csrf, n=5, mode="practice")
+    bank.feedback = "after_submission"
+    db.session.commit()
+    ai = position_of(db, practice_id, "t-single")
+    refused = check(client, csrf, practice_id, ai.position, choice=shown_id(ai, "Right"))
+    assert refused.status_code == 409 and "feedback comes only after submission" in refused.get_data(as_text=True)
+    shown = client.post(f"/attempts/{practice_id}/q/{ai.position}", data={"show": "Show answer", "csrf_token": csrf(client)})
+    assert shown.status_code == 409 and response_of(db, ai) is None
