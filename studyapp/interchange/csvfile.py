@@ -39,6 +39,10 @@ back gives the same items.
 
 A file with any error yields nothing: :class:`InterchangeError` names the row (the
 header is row 1, as in a spreadsheet), the column and the reason.
+
+Cells are written as they are (a stem starting with ``=`` stays so, for an exact round
+trip): a spreadsheet program may read such a cell as a formula, so open exported files
+with formulas off, or import them as text.
 """
 from __future__ import annotations
 
