@@ -1,14 +1,17 @@
-"""``flask`` commands: load-bank, create-user, first-run-instructor."""
+"""``flask`` commands: load-bank, generate, import, export, seed-demo, close-expired, create-user,
+first-run-instructor."""
 from __future__ import annotations
 
 import sys
 
 import click
 from flask import Flask
+from sqlalchemy import select
 
 from . import accounts
 from .accounts import AccountError, create_user, find_user, staff_count
 from .interchange.bankfile import BankFileError, read_bank_file
+from .extensions import db
 from .interchange.store import StoreError, bank_exists, store_bank, store_drafts
 from .models import Role
 
@@ -73,6 +76,72 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{path}: {report.summary()}")
         if failed:
             sys.exit(1)
+
+    @app.cli.command("import")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--bank", "bank_slug", required=True, help="Bank to import into (created if needed).")
+    @click.option("--format", "fmt", default=None, help="csv or aiken (default: from the file's extension).")
+    @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
+    def import_cmd(path: str, bank_slug: str, fmt: str | None, dry_run: bool) -> None:
+        """Import items from a CSV or Aiken file into a bank, in one transaction (all or nothing)."""
+        from .interchange.errors import InterchangeError
+        from .interchange.formats import format_for
+        from .interchange.records import BankRecord
+        from .interchange.sourcetext import SLUG
+        from .models import Bank
+
+        if not SLUG.fullmatch(bank_slug):
+            raise click.ClickException(f"--bank {bank_slug!r}: use lower-case letters, digits and '-'")
+        try:
+            fmt_obj = format_for(path, fmt)
+            with open(path, "rb") as fh:
+                items = fmt_obj.read(fh.read(), path)
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except InterchangeError as exc:
+            raise click.ClickException(str(exc)) from None
+        kinds: dict[str, int] = {}
+        for rec in items:
+            kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
+        click.echo(f"{path}: {len(items)} item(s) ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+        if dry_run:
+            for rec in items:
+                click.echo(f"  [{rec.kind}] {rec.ext_id}: {rec.stem[:80]}")
+            click.echo("Dry run: nothing was written.")
+            return
+        bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
+        record = BankRecord(slug=bank_slug, title=bank.title if bank else bank_slug,
+                            description=bank.description if bank else "", items=items)
+        try:
+            report = store_bank(record)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(report.summary())
+
+    @app.cli.command("export")
+    @click.argument("bank_slug")
+    @click.option("--format", "fmt", required=True, help="csv or aiken.")
+    @click.option("--output", "-o", "output", required=True, type=click.Path(dir_okay=False))
+    def export_cmd(bank_slug: str, fmt: str, output: str) -> None:
+        """Export a bank's current items to a CSV or Aiken file (items a format cannot carry are listed)."""
+        from .interchange.errors import InterchangeError
+        from .interchange.formats import format_for
+        from .interchange.store import bank_records
+        from .models import Bank
+
+        bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
+        if bank is None:
+            raise click.ClickException(f"there is no bank {bank_slug!r}")
+        try:
+            data, skipped = format_for(output, fmt).write(bank_records(bank))
+        except InterchangeError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            with open(output, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"Wrote {output}." + (f" Not in this format ({len(skipped)}): {', '.join(skipped)}" if skipped else ""))
 
     @app.cli.command("seed-demo")
     @click.argument("bank_slug", default="harbin-symposium-2023")

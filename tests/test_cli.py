@@ -311,3 +311,39 @@ def test_seed_demo_adds_learners_with_scored_attempts(run, db, symposium_bank):
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("demo-%"))) == 4
     bad = run("seed-demo", "no-such-bank")
     assert bad.exit_code == 1 and "there is no bank 'no-such-bank'" in bad.output
+
+
+def test_export_then_import_csv_gives_back_the_bank(run, db, symposium_bank, tmp_path):
+    """``export --format csv`` writes the symposium bank; importing the file into a new bank gives
+    the same items (kinds, stems, keys, answers, explanations, passages); a dry run writes nothing."""
+    from studyapp.interchange.store import bank_records
+
+    out = tmp_path / "bank.csv"
+    result = run("export", "harbin-symposium-2023", "--format", "csv", "-o", str(out))
+    assert result.exit_code == 0 and "Wrote" in result.output, result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    dry = run("import", str(out), "--bank", "copy", "--dry-run")
+    assert dry.exit_code == 0 and "Dry run: nothing was written." in dry.output
+    assert db.session.scalar(select(func.count()).select_from(Bank).where(Bank.slug == "copy")) == 0
+    done = run("import", str(out), "--bank", "copy")
+    assert done.exit_code == 0 and "44 created" in done.output, done.output
+
+    def shape(slug):
+        bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
+        return [(r.ext_id, r.kind, r.stem, [(o.text, o.is_key) for o in r.options], r.answers, r.explanation)
+                for r in bank_records(bank)]
+
+    assert shape("copy") == shape("harbin-symposium-2023")
+
+
+def test_import_refuses_a_broken_file_with_its_line_and_writes_nothing(run, db, tmp_path):
+    """A CSV row with a key out of range stops the import with file, row and reason; nothing is written."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,kind,stem,options,keys,answers,explanation,passage\n"
+                   "q1,single_choice,Pick one.,A | B,1,,Because.,\n"
+                   "q2,single_choice,Pick again.,A | B,3,,Because.,\n", encoding="utf-8")
+    result = run("import", str(bad), "--bank", "imported")
+    assert result.exit_code == 1 and f"{bad}:3" in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+    unknown = run("import", str(tmp_path / "x.doc"), "--bank", "imported")
+    assert unknown.exit_code == 1 and "cannot tell the format" in unknown.output

@@ -16,7 +16,7 @@ from ..versioning import ItemContent, new_version
 
 from ..extensions import db
 from ..models import AcceptedAnswer, AttemptItem, Bank, Document, Option, Passage, Question
-from .records import BankRecord, DocumentRecord, ItemRecord
+from .records import BankRecord, DocumentRecord, ItemRecord, OptionRecord
 
 
 class StoreError(ValueError):
@@ -166,6 +166,9 @@ def store_bank(record: BankRecord) -> LoadReport:
         bank.title, bank.description = record.title, record.description
         if doc is not None:
             bank.document = doc
+        elif bank.document is not None:
+            # items imported into a bank with a study text cite its passages by number
+            passages = {p.number: p for p in bank.document.passages}
         db.session.flush()
         items = {
             q.ext_id: q for q in db.session.scalars(
@@ -283,3 +286,25 @@ def store_drafts(bank_slug: str, bank_title: str, document: DocumentRecord, item
         db.session.rollback()
         raise
     return report
+
+
+def bank_records(bank: Bank) -> list[ItemRecord]:
+    """Return the bank's current items (the latest version of each) as neutral records, by id,
+    for the exporters. Three queries."""
+    items = db.session.scalars(
+        select(Question).where(Question.bank_id == bank.id, Question.superseded_by_id.is_(None))
+        .options(selectinload(Question.options), selectinload(Question.accepted_answers),
+                 selectinload(Question.passage)).order_by(Question.id))
+    out = []
+    for q in items:
+        answers: list[list[str]] = []
+        for a in q.accepted_answers:
+            while len(answers) <= a.gap:
+                answers.append([])
+            answers[a.gap].append(a.text)
+        out.append(ItemRecord(
+            ext_id=q.ext_id, kind=q.kind, stem=q.stem, explanation=q.explanation,
+            options=[OptionRecord(o.text, o.is_key) for o in q.options] if q.kind != "short_answer" and
+            q.kind != "cloze" else [], answers=answers, passage=q.passage.number if q.passage else None,
+            status=q.status, origin=q.origin))
+    return out
