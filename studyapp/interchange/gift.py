@@ -199,9 +199,10 @@ def _format(chars: Chars) -> tuple[str | None, Chars]:
     return None, chars
 
 
-def _render(chars: Chars, fmt: str | None) -> str:
-    own, chars = _format(chars)
-    fmt = own or fmt
+def _render(chars: Chars, fmt: str | None, own_marker: bool = True) -> str:
+    if own_marker:
+        own, chars = _format(chars)
+        fmt = own or fmt
     text = _text(chars)
     if fmt == "html":
         return html_text(text)
@@ -305,8 +306,8 @@ class _Reader:
             bad = rest[max(_find(rest, "{"), _find(rest, "}"))][2]
             raise self.error(bad, "a second answer block in one question (escape braces as \\{ \\})")
         before, inside, after = chars[:opening], chars[opening + 1:closing], rest
-        after_text = _render(after, fmt)
-        stem_before = _render(before, fmt)
+        after_text = _render(after, fmt, own_marker=False)
+        stem_before = _render(before, fmt, own_marker=False)
 
         general = ""
         g = _find(inside, "####")
@@ -337,8 +338,9 @@ class _Reader:
         if tf and body[0][0] not in "=~":
             value = tf.group(1).startswith("T")
             fb = _feedbacks(body)
-            for text in fb:
-                feedback.append(("True" if value else "False", _render(text, fmt)))
+            # the first feedback is shown for the wrong answer, the second for the right one
+            for text, right in zip(fb, (not value, value)):
+                feedback.append(("True" if right else "False", _render(text, fmt)))
             item = ItemRecord(ext_id, "true_false", stem, general,
                               options=[OptionRecord("True", value), OptionRecord("False", not value)])
         else:
