@@ -195,3 +195,11 @@ def test_cloze_with_several_gaps_is_not_representable():
     text = write_gift([one, two], skipped=skipped)
     assert [(i.ext_id) for i, _ in skipped] == ["two"]
     assert [i.ext_id for i in parse_gift(text).items] == ["one"]
+
+
+def test_partial_credit_short_answer_is_noted_and_choice_missing_word_keeps_gap():
+    result = parse_gift("::T::Q {=a =%50%b}\n\n::M::It was {~Qiqihar =Harbin} in 2023.\n")
+    items = _by_id(result)
+    assert items["t"].answers == [["a"]]
+    assert result.notes == [(1, "t: partial-credit answer 'b' (50%) not kept")]
+    assert items["m"].kind == "single_choice" and items["m"].stem == "It was ___ in 2023."

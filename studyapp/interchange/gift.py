@@ -44,7 +44,6 @@ from .bankfile import ID_PATTERN, item_problems
 from .records import GAP, ItemRecord, OptionRecord
 
 ESCAPABLE = "~=#{}:\\"
-FORMATS = ("html", "markdown", "plain", "moodle")
 _FORMAT = re.compile(r"^\s*\[(html|markdown|plain|moodle)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 _ID = re.compile(ID_PATTERN)
