@@ -80,10 +80,10 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("import")
     @click.argument("path", type=click.Path(dir_okay=False))
     @click.option("--bank", "bank_slug", required=True, help="Bank to import into (created if needed).")
-    @click.option("--format", "fmt", default=None, help="csv or aiken (default: from the file's extension).")
+    @click.option("--format", "fmt", default=None, help="gift, csv or aiken (default: from the file's extension).")
     @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
     def import_cmd(path: str, bank_slug: str, fmt: str | None, dry_run: bool) -> None:
-        """Import items from a CSV or Aiken file into a bank, in one transaction (all or nothing)."""
+        """Import items from a GIFT, CSV or Aiken file into a bank, in one transaction (all or nothing)."""
         from .interchange.errors import InterchangeError
         from .interchange.formats import format_for
         from .interchange.records import BankRecord
@@ -95,7 +95,7 @@ def register_cli(app: Flask) -> None:
         try:
             fmt_obj = format_for(path, fmt)
             with open(path, "rb") as fh:
-                items = fmt_obj.read(fh.read(), path)
+                items, not_supported = fmt_obj.read(fh.read(), path)
         except OSError as exc:
             raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
         except InterchangeError as exc:
@@ -104,6 +104,10 @@ def register_cli(app: Flask) -> None:
         for rec in items:
             kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
         click.echo(f"{path}: {len(items)} item(s) ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+        if not_supported:
+            click.echo(f"Not imported, kinds studyapp does not support yet ({len(not_supported)}):")
+            for line in not_supported:
+                click.echo(f"  {line}")
         if dry_run:
             for rec in items:
                 click.echo(f"  [{rec.kind}] {rec.ext_id}: {rec.stem[:80]}")
@@ -120,10 +124,10 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("export")
     @click.argument("bank_slug")
-    @click.option("--format", "fmt", required=True, help="csv or aiken.")
+    @click.option("--format", "fmt", required=True, help="gift, csv or aiken.")
     @click.option("--output", "-o", "output", required=True, type=click.Path(dir_okay=False))
     def export_cmd(bank_slug: str, fmt: str, output: str) -> None:
-        """Export a bank's current items to a CSV or Aiken file (items a format cannot carry are listed)."""
+        """Export a bank's current items to a GIFT, CSV or Aiken file (items a format cannot carry are listed)."""
         from .interchange.errors import InterchangeError
         from .interchange.formats import format_for
         from .interchange.store import bank_records

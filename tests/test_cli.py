@@ -347,3 +347,27 @@ def test_import_refuses_a_broken_file_with_its_line_and_writes_nothing(run, db, 
     assert db.session.scalar(select(func.count()).select_from(Question)) == 0
     unknown = run("import", str(tmp_path / "x.doc"), "--bank", "imported")
     assert unknown.exit_code == 1 and "cannot tell the format" in unknown.output
+
+
+def test_gift_round_trip_through_the_commands_and_unsupported_kinds_listed(run, db, symposium_bank, tmp_path):
+    """The symposium bank exported to GIFT and imported into a new bank gives the same items; a
+    GIFT file with an essay question imports the others and lists the essay with its line."""
+    from studyapp.interchange.store import bank_records
+
+    out = tmp_path / "bank.gift"
+    assert run("export", "harbin-symposium-2023", "--format", "gift", "-o", str(out)).exit_code == 0
+    done = run("import", str(out), "--bank", "gift-copy")
+    assert done.exit_code == 0 and "44 created" in done.output, done.output
+
+    def shape(slug):
+        bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
+        return [(r.kind, r.stem, [(o.text, o.is_key) for o in r.options], r.answers, r.explanation)
+                for r in bank_records(bank)]
+
+    assert shape("gift-copy") == shape("harbin-symposium-2023")
+    mixed = tmp_path / "mixed.gift"
+    mixed.write_text("::city::Where was the 2023 symposium held? {=Harbin ~Shenyang ~Dalian}\n\n"
+                     "::essay::Write about the Northeast. {}\n", encoding="utf-8")
+    result = run("import", str(mixed), "--bank", "mixed")
+    assert result.exit_code == 0, result.output
+    assert "1 item(s) (1 single_choice)" in result.output and "line 3: essay (essay)" in result.output

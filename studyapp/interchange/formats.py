@@ -4,6 +4,8 @@
 name       extension   module
 =========  ==========  =====================================================================
 csv        .csv        :mod:`.csvfile` (every kind)
+gift       .gift       :mod:`.gift` (every kind; a cloze with one gap; matching, numerical,
+                       essay and description are counted and listed, not imported)
 aiken      .txt        :mod:`.aiken` (single choice and true/false)
 =========  ==========  =====================================================================
 
@@ -19,28 +21,31 @@ from pathlib import Path
 
 from .aiken import parse_aiken, write_aiken
 from .csvfile import parse_csv, write_csv
+from .gift import GiftError, parse_gift, write_gift
 from .errors import InterchangeError
 from .records import ItemRecord
 
 
 @dataclass(frozen=True)
 class Format:
-    """A file format: ``read(data: bytes, source: str) -> list[ItemRecord]`` and
+    """A file format: ``read(data: bytes, source: str) -> (items, not imported)`` where "not
+    imported" lists, one line each, the questions of kinds studyapp does not support yet; and
     ``write(items) -> (bytes, skipped ext_ids)``."""
 
     name: str
     extension: str
-    read: Callable[[bytes, str], list[ItemRecord]]
+    read: Callable[[bytes, str], tuple[list[ItemRecord], list[str]]]
     write: Callable[[list[ItemRecord]], tuple[bytes, list[str]]]
 
 
 def _read_text(parse):
-    def read(data: bytes, source: str) -> list[ItemRecord]:
+    def read(data: bytes, source: str) -> tuple[list[ItemRecord], list[str]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InterchangeError(source, 1, f"the file is not UTF-8 text (byte {exc.start})") from None
-        return parse(text, source)
+        out = parse(text, source)
+        return out if isinstance(out, tuple) else (out, [])
     return read
 
 
@@ -49,8 +54,25 @@ def _write_aiken(items: list[ItemRecord]) -> tuple[bytes, list[str]]:
     return text.encode("utf-8"), skipped
 
 
+def _read_gift(text: str, source: str) -> tuple[list[ItemRecord], list[str]]:
+    try:
+        result = parse_gift(text, source)
+    except GiftError as exc:
+        raise InterchangeError(source, exc.line or 0, exc.reason) from None
+    return result.items, [f"line {line}: {kind}" + (f" ({title})" if title else "")
+                          for line, kind, title in result.unsupported]
+
+
+def _write_gift(items: list[ItemRecord]) -> tuple[bytes, list[str]]:
+    skipped: list = []
+    text = write_gift(items, skipped=skipped)
+    return text.encode("utf-8"), [item.ext_id for item, _reason in skipped]
+
+
 FORMATS: dict[str, Format] = {
-    "csv": Format("csv", ".csv", parse_csv, lambda items: (write_csv(items), [])),
+    "gift": Format("gift", ".gift", _read_text(_read_gift), _write_gift),
+    "csv": Format("csv", ".csv", lambda data, source: (parse_csv(data, source), []),
+                  lambda items: (write_csv(items), [])),
     "aiken": Format("aiken", ".txt", _read_text(parse_aiken), _write_aiken),
 }
 
