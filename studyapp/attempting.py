@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
+from .locking import lock_row
 from .kinds import ResponseData, get_kind
 from .models import (
     Attempt, AttemptItem, AttemptMode, AttemptOption, AttemptStatus, Bank, ItemStatus, Question, Response,
@@ -136,8 +137,7 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     if mode == AttemptMode.EXAM.value and bank.attempts_allowed is not None:
         # Lock the learner's row (a no-op UPDATE: row lock on PostgreSQL, write lock on SQLite)
         # so that concurrent starts are counted one after the other.
-        db.session.execute(update(User).where(User.id == user.id).values(active=User.active)
-                           .execution_options(synchronize_session=False))
+        lock_row(User, user.id)
         if exam_attempts_used(user, bank) >= bank.attempts_allowed:
             db.session.rollback()
             raise AttemptsExhausted(
@@ -243,8 +243,7 @@ def _lock_in_progress(attempt: Attempt) -> None:
     # A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (where
     # SELECT ... FOR UPDATE does nothing): two saves or checks of one attempt run one after
     # the other, and the second reads what the first committed.
-    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(status=Attempt.status)
-                       .execution_options(synchronize_session=False))
+    lock_row(Attempt, attempt.id)
     status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id))
     if status != AttemptStatus.IN_PROGRESS.value:
         db.session.rollback()

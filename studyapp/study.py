@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import fsrs
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import clock, scheduling
 from .extensions import db
+from .locking import lock_row
 from .models import Bank, Card, ItemStatus, Question, ReviewLog, User
 
 RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -155,8 +156,7 @@ def rate(user_id: int, item_id: int, rating: int, *, seen_reps: int | None = Non
     # Ratings of one learner run one after the other: a no-op UPDATE of the learner's row takes
     # the row lock on PostgreSQL and the write lock on SQLite (where FOR UPDATE does nothing),
     # so the review count compared below is the one the previous rating committed.
-    db.session.execute(update(User).where(User.id == user_id).values(active=User.active)
-                       .execution_options(synchronize_session=False))
+    lock_row(User, user_id)
     if seen_reps is not None:
         reps = db.session.scalar(select(Card.reps).where(Card.user_id == user_id, Card.item_id == item_id)
                                  .execution_options(populate_existing=True))

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from .extensions import db
+from .locking import lock_row
 from .kinds import ResponseData, get_kind
 from .models import (
     AcceptedAnswer, Attempt, AttemptItem, AttemptStatus, ItemStatus, Option, Question, Regrade, Response,
@@ -133,8 +134,7 @@ def regrade(item: Question) -> RegradeReport:
 
     # Regrades of one item run one after the other (a no-op UPDATE of its row: row lock on
     # PostgreSQL, write lock on SQLite), and each reads the marks the previous one committed.
-    db.session.execute(update(Question).where(Question.id == item.id).values(version=Question.version)
-                       .execution_options(synchronize_session=False))
+    lock_row(Question, item.id)
     kind = get_kind(item.kind)
     by_text = {o.text: o.id for o in item.options}
     old_ids = [v.id for v in versions(item) if v.id != item.id and v.kind == item.kind]
