@@ -55,6 +55,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 3 * 1024 * 1024  # bytes; larger requests get 413 (a source text may be 2 MB)
+    # a form field may be that large too: an import's preview sends the file back in a hidden field
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    MAX_IMPORT_BYTES = 2 * 1024 * 1024  # an uploaded bank file; larger ones get 413
     WTF_CSRF_TIME_LIMIT = None  # token valid for the whole session
     BOOTSTRAP_SERVE_LOCAL = True  # no CDN: the app works offline
     FLASK_ADMIN_SWATCH = "cerulean"

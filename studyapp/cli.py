@@ -80,64 +80,68 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("import")
     @click.argument("path", type=click.Path(dir_okay=False))
     @click.option("--bank", "bank_slug", required=True, help="Bank to import into (created if needed).")
-    @click.option("--format", "fmt", default=None, help="gift, csv or aiken (default: from the file's extension).")
+    @click.option("--format", "fmt", default=None,
+                  help="gift, aiken, xml, csv, json or yaml (default: from the file's extension).")
     @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
     def import_cmd(path: str, bank_slug: str, fmt: str | None, dry_run: bool) -> None:
-        """Import items from a GIFT, CSV or Aiken file into a bank, in one transaction (all or nothing)."""
+        """Import items from a file into a bank, in one transaction (all or nothing)."""
         from .interchange.errors import InterchangeError
         from .interchange.formats import format_for
-        from .interchange.records import BankRecord
         from .interchange.sourcetext import SLUG
-        from .models import Bank
+        from .interchange.store import import_items
 
         if not SLUG.fullmatch(bank_slug):
             raise click.ClickException(f"--bank {bank_slug!r}: use lower-case letters, digits and '-'")
         try:
             fmt_obj = format_for(path, fmt)
+            if fmt_obj.read is None:
+                raise click.ClickException(f"{fmt_obj.label} files can be exported, not imported")
             with open(path, "rb") as fh:
-                items, not_supported = fmt_obj.read(fh.read(), path)
+                parsed = fmt_obj.read(fh.read(), path)
         except OSError as exc:
             raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
         except InterchangeError as exc:
             raise click.ClickException(str(exc)) from None
         kinds: dict[str, int] = {}
-        for rec in items:
+        for rec in parsed.items:
             kinds[rec.kind] = kinds.get(rec.kind, 0) + 1
-        click.echo(f"{path}: {len(items)} item(s) ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
-        if not_supported:
-            click.echo(f"Not imported, kinds studyapp does not support yet ({len(not_supported)}):")
-            for line in not_supported:
+        click.echo(f"{path}: {len(parsed.items)} item(s) ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
+        if parsed.not_supported:
+            click.echo(f"Not imported, kinds studyapp does not support yet ({len(parsed.not_supported)}):")
+            for line in parsed.not_supported:
                 click.echo(f"  {line}")
+        for note in parsed.notes:
+            click.echo(f"Note: {note}")
         if dry_run:
-            for rec in items:
+            for rec in parsed.items:
                 click.echo(f"  [{rec.kind}] {rec.ext_id}: {rec.stem[:80]}")
-            click.echo("Dry run: nothing was written.")
-            return
-        bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
-        record = BankRecord(slug=bank_slug, title=bank.title if bank else bank_slug,
-                            description=bank.description if bank else "", items=items)
         try:
-            report = store_bank(record)
+            report = import_items(bank_slug, parsed.items, document=parsed.document, title=parsed.title,
+                                  description=parsed.description, carries=parsed.carries,
+                                  dry_run=dry_run)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(report.summary())
+        if dry_run:
+            click.echo(f"Dry run, nothing was written. Would do: {report.summary()}")
+        else:
+            click.echo(report.summary())
 
     @app.cli.command("export")
     @click.argument("bank_slug")
-    @click.option("--format", "fmt", required=True, help="gift, csv or aiken.")
+    @click.option("--format", "fmt", required=True, help="gift, aiken, xml, csv, json, yaml or apkg (Anki).")
     @click.option("--output", "-o", "output", required=True, type=click.Path(dir_okay=False))
     def export_cmd(bank_slug: str, fmt: str, output: str) -> None:
-        """Export a bank's current items to a GIFT, CSV or Aiken file (items a format cannot carry are listed)."""
+        """Export a bank's current items to a file (items a format cannot carry are listed)."""
         from .interchange.errors import InterchangeError
         from .interchange.formats import format_for
-        from .interchange.store import bank_records
+        from .interchange.store import bank_record
         from .models import Bank
 
         bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
         if bank is None:
             raise click.ClickException(f"there is no bank {bank_slug!r}")
         try:
-            data, skipped = format_for(output, fmt).write(bank_records(bank))
+            data, skipped = format_for(output, fmt).write(bank_record(bank))
         except InterchangeError as exc:
             raise click.ClickException(str(exc)) from None
         try:

@@ -313,27 +313,39 @@ def test_seed_demo_adds_learners_with_scored_attempts(run, db, symposium_bank):
     assert bad.exit_code == 1 and "there is no bank 'no-such-bank'" in bad.output
 
 
-def test_export_then_import_csv_gives_back_the_bank(run, db, symposium_bank, tmp_path):
-    """``export --format csv`` writes the symposium bank; importing the file into a new bank gives
-    the same items (kinds, stems, keys, answers, explanations, passages); a dry run writes nothing."""
+def test_export_then_import_gives_back_the_bank(run, db, symposium_bank, tmp_path):
+    """``export --format json`` carries the study text, so importing it into a new bank gives the same
+    items (kinds, stems, keys, answers, explanations, passages); a CSV (passage numbers only) is refused
+    by a bank without that text, and imports into one that has it; a dry run writes nothing."""
     from studyapp.interchange.store import bank_records
 
     out = tmp_path / "bank.csv"
     result = run("export", "harbin-symposium-2023", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0 and "Wrote" in result.output, result.output
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
-    dry = run("import", str(out), "--bank", "copy", "--dry-run")
-    assert dry.exit_code == 0 and "Dry run: nothing was written." in dry.output
+    refused = run("import", str(out), "--bank", "copy")
+    assert refused.exit_code == 1 and "cites passage 1, but the bank has no source text" in refused.output
     assert db.session.scalar(select(func.count()).select_from(Bank).where(Bank.slug == "copy")) == 0
-    done = run("import", str(out), "--bank", "copy")
+
+    whole = tmp_path / "bank.json"
+    assert run("export", "harbin-symposium-2023", "--format", "json", "-o", str(whole)).exit_code == 0
+    dry = run("import", str(whole), "--bank", "copy", "--dry-run")
+    assert dry.exit_code == 0 and "Dry run, nothing was written. Would do: bank copy: 44 created" in dry.output
+    assert db.session.scalar(select(func.count()).select_from(Bank).where(Bank.slug == "copy")) == 0
+    done = run("import", str(whole), "--bank", "copy")
     assert done.exit_code == 0 and "44 created" in done.output, done.output
+    again = run("import", str(out), "--bank", "copy")
+    assert again.exit_code == 0 and "0 created, 0 updated, 44 unchanged" in again.output, again.output
 
     def shape(slug):
         bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
-        return [(r.ext_id, r.kind, r.stem, [(o.text, o.is_key) for o in r.options], r.answers, r.explanation)
-                for r in bank_records(bank)]
+        return [(r.ext_id, r.kind, r.stem, [(o.text, o.is_key) for o in r.options], r.answers, r.explanation,
+                 r.passage, r.status, r.origin) for r in bank_records(bank)]
 
     assert shape("copy") == shape("harbin-symposium-2023")
+    copy = db.session.scalar(select(Bank).where(Bank.slug == "copy"))
+    assert copy.title == "Northeast China revitalization: the 2023 Harbin symposium"
+    assert copy.document.slug == "harbin-symposium-2023"  # the same text, shared, not copied
 
 
 def test_import_refuses_a_broken_file_with_its_line_and_writes_nothing(run, db, tmp_path):

@@ -145,19 +145,8 @@ def unresolved_pronoun(c: Candidate) -> str | None:
 
 def to_bank_mapping(item: ItemRecord) -> dict:
     """Return ``item`` as a bank-file mapping (the shape ``item_problems`` checks)."""
-    data: dict = {"id": item.ext_id, "kind": item.kind, "stem": item.stem, "explanation": item.explanation,
-                  "status": item.status, "origin": item.origin}
-    if item.passage is not None:
-        data["passage"] = item.passage
-    if item.kind in {"single_choice", "multiple_response"}:
-        data["options"] = [{"text": o.text, "key": o.is_key} for o in item.options]
-    elif item.kind == "true_false":
-        data["key"] = any(o.is_key and o.text == "True" for o in item.options)
-    elif item.kind == "short_answer":
-        data["answers"] = list(item.answers[0]) if item.answers else []
-    elif item.kind == "cloze":
-        data["gaps"] = [list(g) for g in item.answers]
-    return data
+    from ..interchange.bankfile import item_mapping  # imported late: it pulls in the kinds registry
+    return item_mapping(item)
 
 
 # -- item gates ------------------------------------------------------------------------------

@@ -95,7 +95,8 @@ def _split(cell: str) -> list[list[str]]:
     return groups
 
 
-def _delimiter(text: str) -> str:
+def delimiter(text: str) -> str:
+    """Return the delimiter of a CSV text: ``;`` if its first line has more semicolons than commas, else ``,``."""
     header = text.split("\n", 1)[0]
     return ";" if header.count(";") > header.count(",") else ","
 
@@ -118,7 +119,7 @@ def parse_csv(data: bytes, source: str = "<csv>") -> list[ItemRecord]:
         raise InterchangeError(source, line, "the file is not UTF-8 text") from None
     if not text.strip():
         raise InterchangeError(source, 1, "the file is empty: it needs a header row")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=True)
     try:
         rows = list(reader)
     except csv.Error as exc:

@@ -40,7 +40,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from .bankfile import ID_PATTERN, item_problems
+from .bankfile import ID_PATTERN, item_mapping, item_problems
 from .records import GAP, ItemRecord, OptionRecord
 
 ESCAPABLE = "~=#{}:\\"
@@ -269,7 +269,7 @@ class _Reader:
         if block:
             self.question(block)
         for item in self.result.items:
-            data = _mapping(item)
+            data = item_mapping(item)
             for reason in item_problems(data):
                 self.result.problems.append((self.result.lines[item.ext_id], item.ext_id, reason))
         return self.result
@@ -438,21 +438,6 @@ def _feedbacks(body: Chars) -> list[Chars]:
         out.append(body[at + 1: nxt if nxt >= 0 else len(body)])
         at = nxt
     return out
-
-
-def _mapping(item: ItemRecord) -> dict:
-    """The bank-file mapping of an item (for ``item_problems``)."""
-    data: dict = {"id": item.ext_id, "kind": item.kind, "stem": item.stem, "explanation": item.explanation,
-                  "origin": item.origin, "status": item.status}
-    if item.kind in ("single_choice", "multiple_response"):
-        data["options"] = [{"text": o.text, "key": o.is_key} for o in item.options]
-    elif item.kind == "true_false":
-        data["key"] = any(o.is_key and o.text == "True" for o in item.options)
-    elif item.kind == "short_answer":
-        data["answers"] = item.answers[0] if item.answers else []
-    elif item.kind == "cloze":
-        data["gaps"] = item.answers
-    return data
 
 
 def parse_gift(text: str, source: str = "<gift>") -> GiftResult:

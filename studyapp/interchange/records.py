@@ -8,6 +8,11 @@ GAP = re.compile(r"_{3,}")
 """A gap in a cloze stem: three or more underscores."""
 
 
+CARRIED = frozenset({"ext_id", "explanation", "passage", "status", "origin"})
+"""Item fields that some file formats do not carry (every format carries kind, stem, options,
+keys and accepted answers)."""
+
+
 @dataclass
 class PassageRecord:
     """A numbered passage (1-based ``number``) under an optional section ``heading``."""

@@ -16,7 +16,7 @@ from ..versioning import ItemContent, new_version
 
 from ..extensions import db
 from ..models import AcceptedAnswer, AttemptItem, Bank, Document, Option, Passage, Question
-from .records import BankRecord, DocumentRecord, ItemRecord, OptionRecord
+from .records import CARRIED, BankRecord, DocumentRecord, ItemRecord, OptionRecord, PassageRecord
 
 
 class StoreError(ValueError):
@@ -141,16 +141,18 @@ def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: 
         item.accepted_answers = [AcceptedAnswer(gap=g, text=t) for g, t in answers]
 
 
-def store_bank(record: BankRecord) -> LoadReport:
+def store_bank(record: BankRecord, *, dry_run: bool = False) -> LoadReport:
     """Create or update a bank, its document and its items, in one transaction.
 
     Args:
         record: the bank as read by a parser.
+        dry_run: do everything, then roll back: the report says what would be written.
     Returns:
         What was created, updated and left unchanged (by item ext_id).
     Raises:
-        StoreError: when the change would delete data that attempts refer to
-            (nothing is written; the session is rolled back).
+        StoreError: when the change would delete data that attempts refer to, or an item
+            cites a passage the bank's document does not have (nothing is written; the
+            session is rolled back).
     """
     report = LoadReport(bank_slug=record.slug)
     try:
@@ -183,6 +185,11 @@ def store_bank(record: BankRecord) -> LoadReport:
             .where(Question.bank_id == bank.id).distinct()
         ))
         for rec in record.items:
+            if rec.passage is not None and rec.passage not in passages:
+                raise StoreError(
+                    f"item {rec.ext_id} cites passage {rec.passage}, but "
+                    + (f"the bank's source text has {len(passages)} passage(s)" if passages
+                       else "the bank has no source text") + " (nothing was written)")
             item = items.pop(rec.ext_id, None)
             if item is None:
                 item = Question(bank=bank, ext_id=rec.ext_id)
@@ -206,7 +213,10 @@ def store_bank(record: BankRecord) -> LoadReport:
                 report.unchanged.append(rec.ext_id)
         report.unlisted = sorted(items)
         db.session.flush()
-        db.session.commit()
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
     except Exception as exc:
         db.session.rollback()
         from sqlalchemy.exc import IntegrityError
@@ -286,6 +296,80 @@ def store_drafts(bank_slug: str, bank_title: str, document: DocumentRecord, item
         db.session.rollback()
         raise
     return report
+
+
+def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentRecord | None = None,
+                 title: str = "", description: str = "", carries: frozenset[str] = CARRIED,
+                 dry_run: bool = False) -> LoadReport:
+    """Import items from a file into a bank (created if needed), in one transaction.
+
+    The bank keeps its title and description; a new bank takes ``title`` (else the slug) and
+    ``description``. Items are matched by ext_id: new ones are created, changed ones updated
+    (a new version if learners have met them), the others left alone; items of the bank that
+    the file does not list stay as they are.
+
+    Args:
+        bank_slug: the bank to import into.
+        items: the parsed items.
+        document: the study text the file carries, or None. A bank with no study text takes it;
+            a bank whose study text has other passages refuses the file.
+        title, description: for a new bank.
+        carries: the fields of :data:`CARRIED` that the file's format carries; an item already in
+            the bank keeps its own values of the others (a GIFT file has no passages: importing
+            it back must not drop the items' citations). Without ``ext_id`` (Aiken), an item is
+            the bank's item with the same kind, stem and option texts, if there is one.
+        dry_run: roll back at the end (the report says what an import would do).
+    Returns:
+        The load report (created, updated, unchanged ext_ids).
+    Raises:
+        StoreError: the study texts differ, an item cites a passage that is not there, or the
+            change would rewrite learners' results (nothing is written).
+    """
+    bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
+    if document is not None:
+        mine = bank.document if bank is not None else None
+        same_slug = db.session.scalar(select(Document).where(Document.slug == document.slug))
+        theirs = [(p.number, p.text) for p in document.passages]
+        for existing in (mine, same_slug):
+            if existing is not None and [(p.number, p.text) for p in existing.passages] != theirs:
+                where = (f"bank {bank_slug} cites the text {existing.slug!r}" if existing is mine
+                         else f"a different text is stored under the name {document.slug!r}")
+                raise StoreError(f"the file carries its own source text, but {where}, whose passages "
+                                 "differ: its passage numbers would point at the wrong passages "
+                                 "(nothing was written)")
+        if mine is not None:
+            document = None  # the same text: nothing to write
+    if bank is not None and carries != CARRIED:
+        mine = bank_records(bank)
+        current = {r.ext_id: r for r in mine}
+        if "ext_id" not in carries:
+            by_content = {(r.kind, r.stem, tuple(o.text for o in r.options)): r.ext_id for r in mine}
+            taken = {rec.ext_id for rec in items}
+            for rec in items:
+                found = by_content.pop((rec.kind, rec.stem, tuple(o.text for o in rec.options)), None)
+                if found is not None and found not in taken:
+                    taken.discard(rec.ext_id)
+                    rec.ext_id = found
+                    taken.add(found)
+        for rec in items:
+            old = current.get(rec.ext_id)
+            for name in CARRIED - carries if old is not None else ():
+                setattr(rec, name, getattr(old, name))
+    record = BankRecord(slug=bank_slug, title=bank.title if bank else (title.strip() or bank_slug),
+                        description=bank.description if bank else description, document=document,
+                        items=items)
+    return store_bank(record, dry_run=dry_run)
+
+
+def bank_record(bank: Bank) -> BankRecord:
+    """Return the bank, its study text and its current items as neutral records (for exports)."""
+    doc = None
+    if bank.document is not None:
+        d = bank.document
+        doc = DocumentRecord(slug=d.slug, title=d.title, summary=d.summary or "", based_on=d.based_on or "",
+                             passages=[PassageRecord(p.number, p.text, p.heading or "") for p in d.passages])
+    return BankRecord(slug=bank.slug, title=bank.title, description=bank.description or "", document=doc,
+                      items=bank_records(bank))
 
 
 def bank_records(bank: Bank) -> list[ItemRecord]:

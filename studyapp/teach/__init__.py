@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("teach", __name__, url_prefix="/teach")
 
-from . import generate_views, gradebook_views, item_views, review_views, stats_views, views  # noqa: E402,F401
+from . import (generate_views, gradebook_views, interchange_views, item_views, review_views, stats_views,  # noqa: E402,F401
+               views)

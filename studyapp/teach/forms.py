@@ -1,8 +1,8 @@
 """Instructor forms."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..interchange.sourcetext import SLUG
@@ -67,3 +67,28 @@ class StatisticsForm(FlaskForm):
         default=list(DEFAULT_MODES), validate_choice=True,
         description="None ticked: exam and practice.",
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+class ImportForm(FlaskForm):
+    """A file to import and the bank it goes to (step one: preview)."""
+
+    bank = SelectField("Bank", validate_choice=True,
+                       description="Items are added to this bank (matched by id); choose “New bank” to create one.")
+    new_slug = StringField("New bank id", validators=[Optional(), Length(max=64),
+                                                      Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
+    new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
+    fmt = SelectField("Format", validate_choice=True)
+    file = FileField("File (at most 2 MB)")
+    preview = SubmitField("Preview")
+
+
+class ImportConfirmForm(FlaskForm):
+    """Step two: the previewed file, sent back to be imported."""
+
+    bank = HiddenField(validators=[DataRequired(), Length(max=64), Regexp(SLUG.pattern)])
+    new_title = HiddenField(validators=[Length(max=200)])
+    fmt = HiddenField(validators=[DataRequired(), Length(max=10)])
+    filename = HiddenField(validators=[Length(max=300)])
+    content = HiddenField(validators=[DataRequired()])
+    digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+    confirm = SubmitField("Import")

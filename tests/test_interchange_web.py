@@ -1,0 +1,203 @@
+"""Import (upload, preview, confirm) and export pages for instructors, and the same through the CLI."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from studyapp.interchange.formats import FORMATS
+from studyapp.interchange.store import bank_record
+from studyapp.models import Bank, Document, Question
+
+GIFT = """\
+$CATEGORY: Northeast
+
+::city::Where was the symposium held? {=Harbin ~Shenyang ~Changchun #Not that one.####Passage 1 names Harbin.}
+
+::tf::Heilongjiang borders Russia. {T####It does.}
+
+::essay::Write a paragraph on the region's strengths. {}
+"""
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page) or \
+        re.search(rf'id="{name}" name="{name}" type="hidden" value="([^"]*)"', page)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def confirm_data(page: str) -> dict:
+    form = page[page.index('id="confirm-form"'):]
+    return {name: hidden(form, name) for name in ("csrf_token", "bank", "new_title", "fmt", "filename", "content", "digest")}
+
+
+def upload(client, csrf, data: bytes, name: str, bank="__new__", slug="", title="", fmt="auto"):
+    return client.post("/teach/import", data={
+        "csrf_token": csrf(client), "bank": bank, "new_slug": slug, "new_title": title, "fmt": fmt,
+        "file": (io.BytesIO(data), name), "preview": "Preview"}, content_type="multipart/form-data")
+
+
+def test_gift_upload_preview_then_confirm(client, db, login_as, csrf):
+    """The preview lists the items, the change each makes and the essay left out, and writes nothing;
+    Import writes them in one go; importing the same file again changes nothing."""
+    login_as("instructor")
+    page = upload(client, csrf, GIFT.encode("utf-8"), "northeast.gift", slug="ne", title="North-east")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text[:2000]
+    assert "2 item(s) to import into <strong>ne</strong>:\n  2 new, 0 changed, 0 unchanged" in text
+    assert "line 7: essay (essay)" in text
+    assert "Where was the symposium held?" in text and "<mark>Harbin</mark>" in text
+    assert count(db, Bank) == 0 and count(db, Question) == 0
+
+    done = client.post("/teach/import/confirm", data=confirm_data(text))
+    assert done.status_code == 303 and done.headers["Location"].endswith("/teach/banks/ne/export")
+    bank = db.session.scalar(select(Bank).where(Bank.slug == "ne"))
+    assert bank.title == "North-east"
+    items = {q.ext_id: q for q in bank.items}
+    assert set(items) == {"city", "tf"}
+    assert [(o.text, o.is_key) for o in items["city"].options] == [("Harbin", True), ("Shenyang", False),
+                                                                   ("Changchun", False)]
+    assert items["tf"].kind == "true_false" and items["tf"].explanation == "It does."
+    flashed = client.get("/teach/banks/ne/export").get_data(as_text=True)
+    assert "Imported northeast.gift: bank ne: 2 created, 0 updated, 0 unchanged" in flashed
+    assert "1 question(s) of kinds studyapp does not support were left out" in flashed
+
+    again = upload(client, csrf, GIFT.encode("utf-8"), "northeast.gift", bank="ne").get_data(as_text=True)
+    assert "0 new, 0 changed, 2 unchanged" in again
+    client.post("/teach/import/confirm", data=confirm_data(again))
+    assert count(db, Question) == 2
+
+
+@pytest.mark.parametrize("data, name, status, words", [
+    (b"::q:: Unclosed {=a ~b\n", "bad.gift", 400, "bad.gift:1"),
+    (b"id,kind,stem\nq1,single_choice,\n", "bad.csv", 400, "bad.csv:"),
+    (b"\xff\xfe not text", "bad.gift", 400, "not UTF-8"),
+    (b"anything", "notes.docx", 400, "cannot tell the format from &#39;.docx&#39;"),
+    (b'{"format": "studyapp-bank/1", "slug": "xy", "title": "X", "source": "../../etc/passwd",'
+     b' "items": [{"id": "a", "kind": "true_false", "stem": "S", "key": true}]}', "x.json", 400,
+     "which an uploaded file does not have"),
+])
+def test_bad_files_are_refused_with_a_reason_and_nothing_written(client, db, login_as, csrf, data, name, status, words):
+    login_as("instructor")
+    page = upload(client, csrf, data, name, slug="ne")
+    text = page.get_data(as_text=True)
+    assert page.status_code == status and "Nothing can be imported from this file" in text and words in text, text[-3000:]
+    assert 'id="confirm-form"' not in text
+    assert count(db, Bank) == 0 and count(db, Question) == 0
+
+
+def test_upload_without_file_or_bank_id_and_existing_slug(client, db, login_as, csrf, make_bank):
+    from tests.conftest import TINY_ITEMS
+
+    make_bank(TINY_ITEMS)
+    login_as("instructor")
+    no_file = client.post("/teach/import", data={"csrf_token": csrf(client), "bank": "tiny", "fmt": "auto"})
+    assert no_file.status_code == 400 and "Choose a file to import." in no_file.get_data(as_text=True)
+    no_id = upload(client, csrf, GIFT.encode(), "a.gift")
+    assert no_id.status_code == 400 and "Give the new bank an id" in no_id.get_data(as_text=True)
+    taken = upload(client, csrf, GIFT.encode(), "a.gift", slug="tiny")
+    assert taken.status_code == 409 and "There is already a bank" in taken.get_data(as_text=True)
+    bad_slug = upload(client, csrf, GIFT.encode(), "a.gift", slug="Not A Slug")
+    assert bad_slug.status_code == 400 and "lower-case letters" in bad_slug.get_data(as_text=True)
+
+
+def test_oversized_upload_is_413(app, client, db, login_as, csrf):
+    login_as("instructor")
+    big = b"// " + b"x" * (app.config["MAX_IMPORT_BYTES"]) + b"\n"
+    page = upload(client, csrf, big, "big.gift", slug="ne")
+    assert page.status_code == 413 and "larger than 2 MB" in page.get_data(as_text=True)
+    huge = client.post("/teach/import", data={"file": (io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)), "h.gift")},
+                       content_type="multipart/form-data")
+    assert huge.status_code == 413
+    assert count(db, Bank) == 0
+
+
+def test_confirm_refuses_a_changed_file_or_bank(client, db, login_as, csrf):
+    """The confirm step imports only what was previewed: another file or bank under the same signature is 400."""
+    login_as("instructor")
+    text = upload(client, csrf, GIFT.encode(), "northeast.gift", slug="ne").get_data(as_text=True)
+    data = confirm_data(text)
+    other = dict(data, content=base64.b64encode(b"::x::Other {T####Yes.}\n").decode())
+    assert client.post("/teach/import/confirm", data=other).status_code == 400
+    moved = dict(data, bank="elsewhere")
+    assert client.post("/teach/import/confirm", data=moved).status_code == 400
+    no_token = dict(data, csrf_token="")
+    assert client.post("/teach/import/confirm", data=no_token).status_code == 400
+    assert count(db, Bank) == 0
+
+
+def test_store_conflict_is_409_and_writes_nothing(client, db, login_as, csrf, symposium_bank):
+    """A file that carries another study text cannot go into a bank whose text differs."""
+    record = bank_record(symposium_bank)
+    record.document.passages[0].text = "Some other first passage."
+    data, _ = FORMATS["json"].write(record)
+    login_as("instructor")
+    page = upload(client, csrf, data, "other.json", bank="harbin-symposium-2023")
+    assert page.status_code == 409 and "whose passages differ" in page.get_data(as_text=True)
+    assert db.session.get(Document, symposium_bank.document_id).passages[0].text != "Some other first passage."
+
+
+def test_export_page_and_downloads(client, db, login_as, symposium_bank):
+    """Every format downloads with its name and type; the page says what each leaves out (Aiken: no cloze)."""
+    login_as("instructor")
+    page = client.get("/teach/banks/harbin-symposium-2023/export").get_data(as_text=True)
+    for fmt in FORMATS.values():
+        assert f'href="/teach/banks/harbin-symposium-2023/export/{fmt.name}"' in page
+    cloze = [q.ext_id for q in symposium_bank.items if q.kind in ("cloze", "short_answer", "multiple_response")]
+    assert f"{len(cloze)}: {', '.join(cloze)}" in page  # Aiken carries single choice and true/false only
+    got = client.get("/teach/banks/harbin-symposium-2023/export/json")
+    assert got.status_code == 200 and got.mimetype == "application/json"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="harbin-symposium-2023.json"'
+    data = json.loads(got.get_data(as_text=True))
+    assert data["slug"] == "harbin-symposium-2023" and len(data["items"]) == 44
+    assert len(data["document"]["passages"]) == 16
+    assert client.get("/teach/banks/harbin-symposium-2023/export/docx").status_code == 404
+    assert client.get("/teach/banks/nope/export/json").status_code == 404
+
+
+@pytest.mark.parametrize("url, method", [
+    ("/teach/import", "get"), ("/teach/import", "post"), ("/teach/import/confirm", "post"),
+    ("/teach/banks/harbin-symposium-2023/export", "get"), ("/teach/banks/harbin-symposium-2023/export/json", "get"),
+])
+def test_learners_and_strangers_are_kept_out(client, db, login_as, symposium_bank, url, method):
+    anonymous = getattr(client, method)(url)
+    assert anonymous.status_code in (302, 400) and b"harbin" not in anonymous.data[:0]
+    if anonymous.status_code == 302:
+        assert "/auth/login" in anonymous.headers["Location"]
+    login_as("learner")
+    assert getattr(client, method)(url).status_code in (403, 400)
+    if method == "get":
+        assert getattr(client, method)(url).status_code == 403
+
+
+def test_every_format_round_trips_through_the_pages(client, db, login_as, csrf, symposium_bank):
+    """Export the bank in each readable format, import the file into a new bank through the pages
+    (JSON first, which brings the study text), and get back what the format carries."""
+    login_as("instructor")
+    before = bank_record(symposium_bank)
+    json_file = client.get("/teach/banks/harbin-symposium-2023/export/json").data
+    page = upload(client, csrf, json_file, "bank.json", slug="copy").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    copy = db.session.scalar(select(Bank).where(Bank.slug == "copy"))
+    after = bank_record(copy)
+    assert after.items == before.items and after.title == before.title
+    for fmt in FORMATS.values():
+        if fmt.read is None:
+            continue
+        data = client.get(f"/teach/banks/harbin-symposium-2023/export/{fmt.name}").data
+        page = upload(client, csrf, data, f"bank{fmt.extension}", bank="copy").get_data(as_text=True)
+        assert 'id="confirm-form"' in page, (fmt.name, page[-2000:])
+        assert re.search(r"\d+ new, 0 changed, \d+ unchanged", page), (fmt.name, page[-3000:])
+        assert " 0 new," in page, fmt.name
+        assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+        # fields a format does not carry (GIFT and Aiken: passages, status, origin) are kept
+        assert bank_record(copy).items == before.items, fmt.name
