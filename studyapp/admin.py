@@ -232,7 +232,7 @@ class ItemView(SecureModelView):
     }
     form_widget_args = {"stem": {"rows": 4}, "explanation": {"rows": 3}}
     inline_models = (
-        (Option, {"form_columns": ("id", "position", "text", "is_key"),
+        (Option, {"form_columns": ("id", "position", "text", "is_key", "feedback"),
                   "form_args": {"position": {"validators": [NumberRange(min=0, max=1000)]}}}),
         (AcceptedAnswer, {"form_columns": ("id", "gap", "text"),
                           "form_args": {"gap": {"description": "0 for short answer; cloze gaps count from 0",
@@ -316,7 +316,8 @@ class ItemView(SecureModelView):
         return ItemContent(model.kind, model.stem or "", model.explanation or "",
                            model.passage.id if model.passage is not None else None,
                            [(o.text or "", bool(o.is_key)) for o in options],
-                           sorted((a.gap or 0, a.text or "") for a in answers))
+                           sorted((a.gap or 0, a.text or "") for a in answers),
+                           {o.text or "": o.feedback or "" for o in options if o.feedback})
 
     def update_model(self, form, model: Question) -> bool:
         """Save an edit. An item learners have met is not changed in place: a change of its
@@ -347,6 +348,8 @@ class ItemView(SecureModelView):
             (before.key(), before.stem, before.explanation, before.passage_id)
         if same:
             item.status, item.origin = status, origin
+            for option in item.options:  # per-option feedback changes in place, like status
+                option.feedback = after.feedback.get(option.text, "")
             db.session.commit()
             return True
         new = new_version(item, after, status=status,

@@ -12,7 +12,7 @@ versions against the new key (options matched by their text) and records each ch
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -39,6 +39,8 @@ class ItemContent:
         passage_id: the cited passage (or None).
         options: ``(text, is_key)`` in display order (choice kinds).
         answers: ``(gap, text)`` accepted answers (text kinds).
+        feedback: option text -> that option's feedback (empty ones may be left out). Not part
+            of a version's identity: feedback can change in place, like status.
     """
 
     kind: str
@@ -47,18 +49,21 @@ class ItemContent:
     passage_id: int | None
     options: list[tuple[str, bool]]
     answers: list[tuple[int, str]]
+    feedback: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, item: Question) -> "ItemContent":
         """Return the content of a stored item (as committed, read afresh)."""
-        options = [(t, bool(k)) for t, k in db.session.execute(
-            select(Option.text, Option.is_key).where(Option.item_id == item.id).order_by(Option.position, Option.id))]
+        rows = db.session.execute(select(Option.text, Option.is_key, Option.feedback)
+                                  .where(Option.item_id == item.id).order_by(Option.position, Option.id)).all()
+        options = [(t, bool(k)) for t, k, _f in rows]
         answers = [(g, t) for g, t in db.session.execute(
             select(AcceptedAnswer.gap, AcceptedAnswer.text).where(AcceptedAnswer.item_id == item.id)
             .order_by(AcceptedAnswer.gap, AcceptedAnswer.id))]
         row = db.session.execute(select(Question.kind, Question.stem, Question.explanation, Question.passage_id)
                                  .where(Question.id == item.id)).one()
-        return cls(row.kind, row.stem, row.explanation, row.passage_id, options, answers)
+        return cls(row.kind, row.stem, row.explanation, row.passage_id, options, answers,
+                   {t: f for t, _k, f in rows if f})
 
     def key(self) -> tuple:
         """Return what decides marks: kind, options with keys (any order), accepted answers."""
@@ -86,7 +91,8 @@ def new_version(item: Question, content: ItemContent, *, status: str | None = No
                    previous_id=item.id, kind=content.kind, stem=content.stem, explanation=content.explanation,
                    passage_id=content.passage_id, status=status or old_status,
                    origin=origin or ("edited" if item.origin == "generated" else item.origin))
-    new.options = [Option(text=t, is_key=k, position=i) for i, (t, k) in enumerate(content.options)]
+    new.options = [Option(text=t, is_key=k, position=i, feedback=content.feedback.get(t, ""))
+                   for i, (t, k) in enumerate(content.options)]
     new.accepted_answers = [AcceptedAnswer(gap=g, text=t) for g, t in content.answers]
     # The old row leaves the current set before the new one joins it (one current row per
     # ext_id is a unique index): it points at itself until the new row has an id.

@@ -59,7 +59,8 @@ def test_single_choice_with_feedback(features):
     item = _by_id(features)["capital-city"]
     assert item.kind == "single_choice"
     assert item.stem == "Harbin is the capital of which province?"
-    assert item.options == [OptionRecord("Heilongjiang", True), OptionRecord("Jilin"), OptionRecord("Liaoning")]
+    assert item.options == [OptionRecord("Heilongjiang", True, "Right: Harbin is its capital."),
+                            OptionRecord("Jilin", False, "No, that is Changchun's province."), OptionRecord("Liaoning")]
     assert item.explanation == "Harbin is the capital of Heilongjiang."
     assert features.feedback["capital-city"] == [
         ("Heilongjiang", "Right: Harbin is its capital."), ("Jilin", "No, that is Changchun's province.")]
@@ -69,8 +70,9 @@ def test_weights_make_multiple_response(features):
     """Positive ~%w% weights are keys; zero and negative ones are distractors."""
     item = _by_id(features)["which-are-in-the-northeast"]
     assert item.kind == "multiple_response"
-    assert [(o.text, o.is_key) for o in item.options] == [
-        ("Heilongjiang", True), ("Jilin", True), ("Yunnan", False), ("Hainan", False)]
+    assert [(o.text, o.is_key, o.feedback) for o in item.options] == [
+        ("Heilongjiang", True, ""), ("Jilin", True, ""), ("Yunnan", False, "Yunnan is in the south-west."),
+        ("Hainan", False, "")]
     assert features.feedback[item.ext_id] == [("Yunnan", "Yunnan is in the south-west.")]
 
 
@@ -79,7 +81,9 @@ def test_true_false(features):
     assert items["harbin-true"].kind == "true_false"
     assert items["harbin-true"].options == [OptionRecord("True", True), OptionRecord("False", False)]
     q = items["qiqihar"]
-    assert q.options == [OptionRecord("True", False), OptionRecord("False", True)]
+    # {F#for a wrong answer#for a right answer}: the learner who picks True reads the first
+    assert q.options == [OptionRecord("True", False, "No, it was held in Harbin."),
+                         OptionRecord("False", True, "Yes, Harbin is right.")]
     assert q.explanation == "It was Harbin."
     assert features.feedback["qiqihar"] == [("True", "No, it was held in Harbin."), ("False", "Yes, Harbin is right.")]
     assert items["markdown"].kind == "true_false"

@@ -49,6 +49,7 @@ class _Option(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Text
     key: bool = False
+    feedback: str = Field(default="", max_length=5000)
 
 
 class _Item(BaseModel):
@@ -64,6 +65,8 @@ class _Item(BaseModel):
     key: bool | None = None
     answers: list[str] | None = None
     gaps: list[list[str]] | None = None
+    true_feedback: str = Field(default="", max_length=5000)
+    false_feedback: str = Field(default="", max_length=5000)
 
     @model_validator(mode="after")
     def _by_kind(self, info: ValidationInfo) -> "_Item":
@@ -79,6 +82,8 @@ class _Item(BaseModel):
                 raise ValueError(f"a {self.kind} item needs '{name}'")
             if name not in allowed and given:
                 raise ValueError(f"a {self.kind} item takes no '{name}'")
+        if (self.true_feedback or self.false_feedback) and self.kind != "true_false":
+            raise ValueError("only a true_false item takes 'true_feedback' and 'false_feedback'")
         if self.options is not None:
             texts = [o.text.strip() for o in self.options]
             if len(set(t.casefold() for t in texts)) != len(texts):
@@ -103,9 +108,10 @@ class _Item(BaseModel):
         options: list[OptionRecord] = []
         answers: list[list[str]] = []
         if self.options is not None:
-            options = [OptionRecord(o.text.strip(), o.key) for o in self.options]
+            options = [OptionRecord(o.text.strip(), o.key, o.feedback.strip()) for o in self.options]
         elif self.key is not None:
-            options = [OptionRecord("True", self.key is True), OptionRecord("False", self.key is False)]
+            options = [OptionRecord("True", self.key is True, self.true_feedback.strip()),
+                       OptionRecord("False", self.key is False, self.false_feedback.strip())]
         elif self.answers is not None:
             answers = [[a.strip() for a in self.answers if a.strip()]]
         elif self.gaps is not None:
@@ -203,7 +209,8 @@ def _bank_yaml_text(slug: str, title: str, items: list[dict], *, source: str | N
     if source:
         lines.append(f"source: {q(source)}")
     lines.append("items:")
-    order = ("id", "kind", "passage", "origin", "status", "stem", "options", "key", "answers", "gaps", "explanation")
+    order = ("id", "kind", "passage", "origin", "status", "stem", "options", "key", "true_feedback", "false_feedback",
+             "answers", "gaps", "explanation")
     for data in items:
         first = True
         for name in [n for n in order if n in data] + [n for n in data if n not in order]:
@@ -214,7 +221,8 @@ def _bank_yaml_text(slug: str, title: str, items: list[dict], *, source: str | N
                 lines.append(f"{lead}options:")
                 for o in value:
                     key = ", key: true" if o.get("key") else ""
-                    lines.append(f"      - {{text: {q(o['text'])}{key}}}")
+                    feedback = f", feedback: {q(o['feedback'])}" if o.get("feedback") else ""
+                    lines.append(f"      - {{text: {q(o['text'])}{key}{feedback}}}")
             elif name in {"answers", "gaps"}:
                 lines.append(f"{lead}{name}: {json.dumps(value, ensure_ascii=False)}")
             elif isinstance(value, bool):
@@ -240,9 +248,13 @@ def item_mapping(item: ItemRecord) -> dict:
     if item.passage is not None:
         data["passage"] = item.passage
     if item.kind in {"single_choice", "multiple_response"}:
-        data["options"] = [{"text": o.text, "key": o.is_key} for o in item.options]
+        data["options"] = [{"text": o.text, "key": o.is_key, **({"feedback": o.feedback} if o.feedback else {})}
+                           for o in item.options]
     elif item.kind == "true_false":
         data["key"] = any(o.is_key and o.text == "True" for o in item.options)
+        for o in item.options:
+            if o.feedback and o.text in ("True", "False"):
+                data[f"{o.text.lower()}_feedback"] = o.feedback
     elif item.kind == "short_answer":
         data["answers"] = list(item.answers[0]) if item.answers else []
     elif item.kind == "cloze":

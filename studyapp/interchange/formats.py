@@ -43,8 +43,8 @@ class Parsed:
         document: the study text the file carries (own JSON/YAML format only), or None.
         title, description: the bank's, when the file gives them ("" otherwise).
         notes: remarks on what was read but not kept, one line each.
-        carries: which of the fields ``ext_id``, ``explanation``, ``passage``, ``status`` and
-            ``origin`` the file gives (every file gives kind, stem, options, keys and accepted
+        carries: which of the fields ``ext_id``, ``explanation``, ``passage``, ``status``,
+            ``origin`` and ``feedback`` (the options') the file gives (every file gives kind, stem, options, keys and accepted
             answers). On import, an item already in the bank keeps its own values of the others,
             so that an export imported back changes nothing; a file without ids (Aiken) finds
             the bank's items by stem and options.
@@ -102,7 +102,7 @@ def _read_gift(data: bytes, source: str) -> Parsed:
     notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
     return Parsed(result.items, [f"line {line}: {kind}" + (f" ({title})" if title else "")
                                  for line, kind, title in result.unsupported], notes=notes,
-                  carries=frozenset({"ext_id", "explanation"}))
+                  carries=frozenset({"ext_id", "explanation", "feedback"}))
 
 
 def _write_gift(bank: BankRecord) -> tuple[bytes, list[str]]:

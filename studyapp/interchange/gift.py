@@ -73,7 +73,9 @@ class GiftResult:
         categories: ext_id -> the ``$CATEGORY`` in force for that item ("" if none).
         titles: ext_id -> the question's ``::title::`` ("" if none).
         lines: ext_id -> the line the question starts on.
-        feedback: ext_id -> ``(answer, feedback)`` pairs of per-answer feedback.
+        feedback: ext_id -> ``(answer, feedback)`` pairs of per-answer feedback (also kept in
+            ``OptionRecord.feedback`` for choice and true/false items; feedback on a short
+            answer's accepted answers is only reported here and in ``notes``).
         comments: ``(line, text)`` of every ``//`` comment line.
         unsupported: ``(line, kind, title)`` of every question of a kind not
             supported yet (matching, numerical, essay, description).
@@ -340,8 +342,10 @@ class _Reader:
             # the first feedback is shown for the wrong answer, the second for the right one
             for text, right in zip(fb, (not value, value)):
                 feedback.append(("True" if right else "False", _render(text, fmt)))
+            chosen = dict(feedback)
             item = ItemRecord(ext_id, "true_false", stem, general,
-                              options=[OptionRecord("True", value), OptionRecord("False", not value)])
+                              options=[OptionRecord("True", value, chosen.get("True", "")),
+                                       OptionRecord("False", not value, chosen.get("False", ""))])
         else:
             item = self.answers(body, fmt, stem, general, ext_id, brace_line, feedback)
         if not item.stem:
@@ -359,7 +363,7 @@ class _Reader:
         parts = _split_answers(body)
         if not parts or parts[0][0][0] not in "=~" or parts[0][0][1]:
             raise self.error(line, f"answers must start with '=' or '~', not {_text(_strip(parts[0]))!r}")
-        answers: list[tuple[str, float | None, str]] = []  # marker, weight, text
+        answers: list[tuple[str, float | None, str, str]] = []  # marker, weight, text, feedback
         for part in parts:
             marker = part[0][0]
             rest = part[1:]
@@ -379,13 +383,16 @@ class _Reader:
             text = _render(rest, fmt)
             if not text:
                 raise self.error(part[0][2], f"an empty answer after '{marker}'")
-            answers.append((marker, weight, text))
+            answers.append((marker, weight, text, fb))
             feedback.append((text, fb))
         equals = [a for a in answers if a[0] == "="]
         tildes = [a for a in answers if a[0] == "~"]
         if not tildes:
-            accepted = [t for _, w, t in equals if w is None or w >= 100]
-            for _, w, t in equals:
+            accepted = [t for _, w, t, _f in equals if w is None or w >= 100]
+            for _, w, t, fb in equals:
+                if fb:
+                    self.result.notes.append((line, f"{ext_id}: feedback on accepted answer {t!r} not kept "
+                                                    "(studyapp keeps feedback on options only)"))
                 if w is not None and w < 100:
                     self.result.notes.append((line, f"{ext_id}: partial-credit answer {t!r} ({w:g}%) not kept"))
             if not accepted:
@@ -400,10 +407,10 @@ class _Reader:
         if equals:
             if equals[0][1] is not None and equals[0][1] <= 0:
                 raise self.error(line, "no correct answer (the '=' answer has no positive weight)")
-            options = [OptionRecord(t, m == "=") for m, w, t in answers]
+            options = [OptionRecord(t, m == "=", fb) for m, w, t, fb in answers]
             kind = "single_choice"
         else:
-            options = [OptionRecord(t, w is not None and w > 0) for m, w, t in answers]
+            options = [OptionRecord(t, w is not None and w > 0, fb) for m, w, t, fb in answers]
             keys = sum(o.is_key for o in options)
             if keys == 0:
                 raise self.error(line, "no correct answer (give one '=' answer or positive ~%w% weights)")
@@ -492,22 +499,30 @@ def _weight(value: float) -> str:
     return text
 
 
+def _option_feedback(option: OptionRecord) -> str:
+    return f" #{escape(option.feedback)}" if option.feedback else ""
+
+
 def _item_gift(item: ItemRecord) -> str:
     general = f" ####{escape(item.explanation)}" if item.explanation else ""
     head = f"::{escape(item.ext_id)}::"
     if item.kind == "true_false":
         key = any(o.is_key and o.text.strip().lower() in ("true", "t") for o in item.options)
-        return f"{head}{escape(item.stem)} {{{'TRUE' if key else 'FALSE'}{general}}}"
+        right = next((o.feedback for o in item.options if o.is_key), "")
+        wrong = next((o.feedback for o in item.options if not o.is_key), "")
+        # {T#feedback for a wrong answer#feedback for a right answer}
+        fb = f"#{escape(wrong) or ' '}#{escape(right)}" if right else (f"#{escape(wrong)}" if wrong else "")
+        return f"{head}{escape(item.stem)} {{{'TRUE' if key else 'FALSE'}{fb}{general}}}"
     if item.kind in ("single_choice", "multiple_response"):
         lines = [f"{head}{escape(item.stem)} {{"]
         if item.kind == "single_choice":
             for o in item.options:
-                lines.append(f"\t{'=' if o.is_key else '~'}{escape(o.text)}")
+                lines.append(f"\t{'=' if o.is_key else '~'}{escape(o.text)}{_option_feedback(o)}")
         else:
             keys = sum(o.is_key for o in item.options)
             for o in item.options:
                 w = _weight(100 / keys) if o.is_key else "-100"
-                lines.append(f"\t~%{w}%{escape(o.text)}")
+                lines.append(f"\t~%{w}%{escape(o.text)}{_option_feedback(o)}")
         if general:
             lines.append(f"\t{general.strip()}")
         lines.append("}")

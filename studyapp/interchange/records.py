@@ -8,9 +8,9 @@ GAP = re.compile(r"_{3,}")
 """A gap in a cloze stem: three or more underscores."""
 
 
-CARRIED = frozenset({"ext_id", "explanation", "passage", "status", "origin"})
+CARRIED = frozenset({"ext_id", "explanation", "passage", "status", "origin", "feedback"})
 """Item fields that some file formats do not carry (every format carries kind, stem, options,
-keys and accepted answers)."""
+keys and accepted answers); ``feedback`` stands for the options' feedback."""
 
 
 @dataclass
@@ -35,10 +35,12 @@ class DocumentRecord:
 
 @dataclass
 class OptionRecord:
-    """An option of a choice item; ``is_key`` marks a key."""
+    """An option of a choice item; ``is_key`` marks a key; ``feedback`` is what a learner who
+    chose it reads after submitting ("" for none)."""
 
     text: str
     is_key: bool = False
+    feedback: str = ""
 
 
 @dataclass

@@ -84,6 +84,7 @@ def _item_state(item: Question) -> tuple:
         item.passage.number if item.passage else None,
         tuple((o.text, o.is_key) for o in item.options),
         tuple((a.gap, a.text) for a in item.accepted_answers),
+        tuple(o.feedback or "" for o in item.options),
     )
 
 
@@ -92,6 +93,7 @@ def _record_state(rec: ItemRecord) -> tuple:
         rec.kind, rec.stem, rec.explanation, rec.status, rec.origin, rec.passage,
         tuple((o.text, o.is_key) for o in rec.options),
         tuple((gap, text) for gap, answers in enumerate(rec.answers) for text in answers),
+        tuple(o.feedback for o in rec.options),
     )
 
 
@@ -135,6 +137,7 @@ def _apply(item: Question, rec: ItemRecord, passages: dict[int, Passage], used: 
     for position, (text, is_key) in enumerate(wanted):
         option = by_text.pop(text, None) or Option(text=text)
         option.is_key, option.position = is_key, position
+        option.feedback = rec.options[position].feedback
         options.append(option)
     item.options = options  # options no longer listed are deleted (delete-orphan)
     if [(a.gap, a.text) for a in item.accepted_answers] != answers:
@@ -203,7 +206,8 @@ def store_bank(record: BankRecord, *, dry_run: bool = False) -> LoadReport:
                         rec.kind, rec.stem, rec.explanation,
                         passages[rec.passage].id if rec.passage and rec.passage in passages else None,
                         [(o.text, o.is_key) for o in rec.options],
-                        [(g, t) for g, texts in enumerate(rec.answers) for t in texts]),
+                        [(g, t) for g, texts in enumerate(rec.answers) for t in texts],
+                        {o.text: o.feedback for o in rec.options if o.feedback}),
                         status=rec.status, origin=rec.origin)
                     report.updated.append(f"{rec.ext_id} (version {new.version})")
                 else:
@@ -353,8 +357,12 @@ def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentR
                     taken.add(found)
         for rec in items:
             old = current.get(rec.ext_id)
-            for name in CARRIED - carries if old is not None else ():
+            for name in (CARRIED - carries - {"ext_id", "feedback"}) if old is not None else ():
                 setattr(rec, name, getattr(old, name))
+            if old is not None and "feedback" not in carries:
+                kept = {o.text: o.feedback for o in old.options}
+                for option in rec.options:
+                    option.feedback = kept.get(option.text, "")
     record = BankRecord(slug=bank_slug, title=bank.title if bank else (title.strip() or bank_slug),
                         description=bank.description if bank else description, document=document,
                         items=items)
@@ -388,7 +396,7 @@ def bank_records(bank: Bank) -> list[ItemRecord]:
             answers[a.gap].append(a.text)
         out.append(ItemRecord(
             ext_id=q.ext_id, kind=q.kind, stem=q.stem, explanation=q.explanation,
-            options=[OptionRecord(o.text, o.is_key) for o in q.options] if q.kind != "short_answer" and
+            options=[OptionRecord(o.text, o.is_key, o.feedback or "") for o in q.options] if q.kind != "short_answer" and
             q.kind != "cloze" else [], answers=answers, passage=q.passage.number if q.passage else None,
             status=q.status, origin=q.origin))
     return out

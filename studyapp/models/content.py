@@ -169,7 +169,10 @@ class Question(db.Model):
 
 
 class Option(db.Model):
-    """A choice of a choice item; ``is_key`` marks a key, otherwise it is a distractor."""
+    """A choice of a choice item; ``is_key`` marks a key, otherwise it is a distractor.
+
+    ``feedback`` is what a learner who chose this option reads after submitting (Moodle's
+    per-answer feedback; "" for none)."""
 
     __tablename__ = "options"
 
@@ -178,6 +181,7 @@ class Option(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     text: Mapped[str] = mapped_column(Text)
     is_key: Mapped[bool] = mapped_column(default=False)
+    feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     item: Mapped[Question] = relationship(back_populates="options")
 
