@@ -30,10 +30,16 @@ class DocumentRecord:
 
 @dataclass
 class OptionRecord:
-    """An option of a choice item; ``is_key`` marks a key."""
+    """An option of a choice item; ``is_key`` marks a key.
+
+    ``feedback`` is the text shown to a learner who picks this option, as formats
+    such as Moodle XML carry it per answer ("" if none). Bank files and the
+    database do not keep it.
+    """
 
     text: str
     is_key: bool = False
+    feedback: str = ""
 
 
 @dataclass
