@@ -201,3 +201,31 @@ def test_every_format_round_trips_through_the_pages(client, db, login_as, csrf, 
         assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
         # fields a format does not carry (GIFT and Aiken: passages, status, origin) are kept
         assert bank_record(copy).items == before.items, fmt.name
+
+
+def test_anki_download_opens_in_anki(client, db, login_as, symposium_bank, tmp_path):
+    """The export page's Anki package is a real .apkg: Anki's own library imports one note per item."""
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    login_as("instructor")
+    got = client.get("/teach/banks/harbin-symposium-2023/export/apkg")
+    assert got.status_code == 200
+    assert got.headers["Content-Disposition"] == 'attachment; filename="harbin-symposium-2023.apkg"'
+    path = tmp_path / "bank.apkg"
+    path.write_bytes(got.data)
+    col = Collection(str(tmp_path / "c.anki2"))
+    try:
+        col.import_anki_package(ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions()))
+        assert col.note_count() == 44
+        cloze = [q for q in symposium_bank.items if q.kind == "cloze"]
+        assert len(col.find_notes('"note:studyapp cloze"')) == len(cloze)
+        assert col.decks.by_name("Northeast China revitalization: the 2023 Harbin symposium") is not None
+    finally:
+        col.close()
+
+
+def test_cli_refuses_to_import_an_anki_package(app, db, tmp_path):
+    path = tmp_path / "deck.apkg"
+    path.write_bytes(b"PK\x03\x04")
+    result = app.test_cli_runner().invoke(args=["import", str(path), "--bank", "deck"])
+    assert result.exit_code == 1 and "Anki package files can be exported, not imported" in result.output

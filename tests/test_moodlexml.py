@@ -128,7 +128,7 @@ def test_unsupported_types_are_listed(features):
 def test_items_without_general_feedback_are_reported_and_kept(features):
     """As with GIFT: an item that breaks the bank-file rules is returned, and reported."""
     assert features.problems == [
-        (75, "river-through-harbin", "explanation: String should have at least 1 character")]
+        (75, "river-through-harbin", "explanation: give an explanation (why the key is right)")]
 
 
 # --- malformed files ----------------------------------------------------------------

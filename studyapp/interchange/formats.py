@@ -7,9 +7,12 @@ gift       .gift        :mod:`.gift` (every kind; a cloze with one gap; matching
                         essay and description are counted and listed, not imported)
 aiken      .txt         :mod:`.aiken` (single choice and true/false)
 csv        .csv         :mod:`.csvfile` (every kind, passages by number)
+xml        .xml         :mod:`.moodlexml` (Moodle XML: every kind, a cloze with one gap; other
+                        Moodle types counted and listed; parsed with defusedxml)
 json       .json        :mod:`.bankfile` (studyapp's own format: every kind, passages, the study
                         text carried in ``document``)
 yaml       .yaml .yml   :mod:`.bankfile` (the same format as YAML)
+apkg       .apkg        :mod:`.anki` (export only: an Anki package, cloze and basic notes)
 =========  ===========  ====================================================================
 
 Reading is all-or-nothing: a problem raises :class:`.errors.InterchangeError` with the file,
@@ -25,10 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .aiken import parse_aiken, write_aiken
+from .anki import Deck, write_apkg
 from .bankfile import BankFileError, bank_json, bank_yaml, read_bank_text
 from .csvfile import delimiter as csv_delimiter, parse_csv, write_csv
 from .errors import InterchangeError
 from .gift import GiftError, parse_gift, write_gift
+from .moodlexml import parse_moodle_xml, write_moodle_xml
 from .records import CARRIED, BankRecord, DocumentRecord, ItemRecord
 
 
@@ -127,6 +132,21 @@ def _write_aiken(bank: BankRecord) -> tuple[bytes, list[str]]:
     return text.encode("utf-8"), skipped
 
 
+def _read_xml(data: bytes, source: str) -> Parsed:
+    result = parse_moodle_xml(data, source)
+    notes = [f"line {line}: {remark}" for line, remark in result.notes]
+    notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
+    return Parsed(result.items, not_supported=list(result.unsupported), notes=notes,
+                  carries=frozenset({"ext_id", "explanation", "feedback"}))
+
+
+def _write_apkg(bank: BankRecord) -> tuple[bytes, list[str]]:
+    doc = bank.document
+    deck = Deck(slug=bank.slug, title=bank.title, source_title=doc.title if doc else "",
+                passages={p.number: p.text for p in doc.passages} if doc else {})
+    return write_apkg(bank.items, deck)
+
+
 def _read_bank(as_json: bool):
     def read(data: bytes, source: str) -> Parsed:
         try:
@@ -143,12 +163,15 @@ def _read_bank(as_json: bool):
 FORMATS: dict[str, Format] = {
     "gift": Format("gift", "Moodle GIFT", (".gift",), "text/plain; charset=utf-8", _read_gift, _write_gift),
     "aiken": Format("aiken", "Aiken", (".txt",), "text/plain; charset=utf-8", _read_aiken, _write_aiken),
+    "xml": Format("xml", "Moodle XML", (".xml",), "application/xml", _read_xml,
+                  lambda bank: write_moodle_xml(bank.items)),
     "csv": Format("csv", "CSV", (".csv",), "text/csv; charset=utf-8",
                   _read_csv, lambda bank: (write_csv(bank.items), [])),
     "json": Format("json", "studyapp JSON", (".json",), "application/json",
                    _read_bank(True), lambda bank: (bank_json(bank).encode("utf-8"), [])),
     "yaml": Format("yaml", "studyapp YAML", (".yaml", ".yml"), "application/yaml; charset=utf-8",
                    _read_bank(False), lambda bank: (bank_yaml(bank).encode("utf-8"), [])),
+    "apkg": Format("apkg", "Anki package", (".apkg",), "application/octet-stream", None, _write_apkg),
 }
 
 

@@ -42,9 +42,9 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from .bankfile import ID_PATTERN, item_problems
+from .bankfile import ID_PATTERN, item_mapping, item_problems
 from .errors import InterchangeError
-from .gift import _mapping, _slug, html_text
+from .gift import _slug, html_text
 from .records import GAP, ItemRecord, OptionRecord
 
 SUPPORTED = ("multichoice", "truefalse", "shortanswer")
@@ -183,7 +183,7 @@ class _Reader:
                                  f"<{question.tag}> where a <question> was expected")
             self.question(question, number, f"/quiz/question[{number}]")
         for item in self.result.items:
-            for reason in item_problems(_mapping(item)):
+            for reason in item_problems(item_mapping(item)):
                 self.result.problems.append((self.result.lines[item.ext_id], item.ext_id, reason))
         return self.result
 
