@@ -221,3 +221,52 @@ def test_bank_file_text_reads_back_the_same_items(tmp_path):
     with pytest.raises(BankFileError, match="t-6"):
         bank_file_text("x", "x", [{"id": "t-6", "kind": "single_choice", "stem": "S?", "explanation": "e",
                                    "options": [{"text": "a"}, {"text": "b"}]}])
+
+
+# --- the same format as JSON or YAML, carrying its study text (exports and uploads) ---------------
+
+def test_json_and_yaml_round_trip_with_the_study_text():
+    """bank_json / bank_yaml write the whole bank, study text included; reading either back gives
+    the same records (items, passages, title, description), also with no directory to read from."""
+    from studyapp.interchange.bankfile import bank_json, bank_yaml, read_bank_text
+
+    bank = read_bank_file(SYMPOSIUM_BANK)
+    for text, as_json in ((bank_json(bank), True), (bank_yaml(bank), False)):
+        back = read_bank_text(text, "upload", as_json=as_json)
+        assert back == bank
+        assert back.document.passages[15].number == 16 and back.document.passages[0].heading
+
+
+@pytest.mark.parametrize("text, as_json, reason", [
+    ('{"format": "studyapp-bank/1", "slug": "ab", "title": "T", "source": "x.md", "items": '
+     '[{"id": "a", "kind": "true_false", "stem": "S", "explanation": "E", "key": true}]}', True,
+     "'source' names a file beside the bank file"),
+    ('{"format": "studyapp-bank/1", "slug": "ab",\n "title": "T" "items": []}', True, "upload:2: not valid JSON"),
+    ('format: studyapp-bank/1\nslug: ab\ntitle: T\nsource: x.md\ndocument: {slug: dd, title: D, passages: '
+     '[{number: 1, text: P}]}\nitems:\n  - {id: a, kind: true_false, stem: S, explanation: E, key: true}\n', False,
+     "either 'source' (a file) or 'document'"),
+    ('format: studyapp-bank/1\nslug: ab\ntitle: T\ndocument: {slug: dd, title: D, passages: '
+     '[{number: 2, text: P}]}\nitems:\n  - {id: a, kind: true_false, stem: S, explanation: E, key: true}\n', False,
+     "numbered 1, 2, 3"),
+    ('format: studyapp-bank/1\nslug: ab\ntitle: T\ndocument: {slug: dd, title: D, passages: '
+     '[{number: 1, text: P}]}\nitems:\n  - {id: a, kind: true_false, stem: S, explanation: E, key: true, passage: 2}\n',
+     False, "upload:6: item a: passage 2 does not exist (the source has 1)"),
+    ('format: studyapp-bank/1\nslug: ab\ntitle: T\nitems:\n  - {id: a, kind: single_choice, stem: S, explanation: E,'
+     ' options: [{text: x, key: true}, {text: y}], true_feedback: "no"}\n', False,
+     "only a true_false item takes 'true_feedback'"),
+])
+def test_bank_text_problems(text, as_json, reason):
+    from studyapp.interchange.bankfile import read_bank_text
+
+    with pytest.raises(BankFileError) as err:
+        read_bank_text(text, "upload", as_json=as_json)
+    assert reason in str(err.value)
+
+
+def test_explanation_required_in_bank_files_but_not_in_imports():
+    from studyapp.interchange.bankfile import read_bank_text
+
+    text = "format: studyapp-bank/1\nslug: ab\ntitle: T\nitems:\n  - {id: a, kind: true_false, stem: S, key: true}\n"
+    with pytest.raises(BankFileError, match="item a: explanation: give an explanation"):
+        read_bank_text(text, "f.yaml")
+    assert read_bank_text(text, "f.yaml", lenient=True).items[0].explanation == ""
