@@ -12,8 +12,13 @@ Environment variables:
         at least 32 characters).
     TEST_DATABASE_URL: database used by the test suite instead of SQLite.
     STUDYAPP_QUIZ_DEFAULT_ITEMS: default number of items in a quiz (int, default 10).
-    RATELIMIT_STORAGE_URI: where login/register attempt counts are kept (default
-        ``memory://``, per process; ``redis://127.0.0.1:6379`` to share them between workers).
+    REDIS_URL: a Redis server (``redis://127.0.0.1:6379/0``) for state shared between
+        workers: the rate limits' counts. Unset: each process counts on its own (``memory://``).
+    RATELIMIT_STORAGE_URI: the rate limits' storage, if it should differ from ``REDIS_URL``.
+    STUDYAPP_PROXY_HOPS: number of reverse proxies in front of the app (int, default 0); with 1,
+        the client address and scheme are read from the proxy's X-Forwarded-For/-Proto headers
+        (needed for per-address rate limits behind nginx). Never set it without a proxy: the
+        headers could then be forged by clients.
     STUDYAPP_EXAM_GRACE_SECONDS: seconds after an exam's deadline during which a response
         (sent before the deadline, arriving late) is still accepted (int, default 30).
     STUDYAPP_FSRS_RETENTION: FSRS desired retention, fraction 0-1 (default 0.9).
@@ -61,11 +66,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # token valid for the whole session
     BOOTSTRAP_SERVE_LOCAL = True  # no CDN: the app works offline
     FLASK_ADMIN_SWATCH = "cerulean"
-    # Flask-Limiter: per client address; use redis://127.0.0.1:6379 with several workers.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Flask-Limiter: counts in Redis when REDIS_URL is set (shared by every worker and machine).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    PROXY_HOPS = int(os.environ.get("STUDYAPP_PROXY_HOPS", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"  # no burst at the edge of a fixed minute
     LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # POSTs to login and register per address
+    ANSWER_RATE_LIMIT = "120 per minute"  # POSTs of responses, checks and submissions per user
     QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
     EXAM_GRACE_SECONDS = int(os.environ.get("STUDYAPP_EXAM_GRACE_SECONDS", "30"))
     FSRS_DESIRED_RETENTION = float(os.environ.get("STUDYAPP_FSRS_RETENTION", "0.9"))
@@ -85,6 +93,8 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL", "sqlite://")
     )
     LOGIN_RATE_LIMIT = "1000 per minute"  # the limiter runs, but one test sets the real limit
+    ANSWER_RATE_LIMIT = "1000 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"  # tests never share counts through a Redis of the machine
     # CSRF stays ON in tests: the suite proves every form is protected.
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only

@@ -60,6 +60,12 @@ def create_app(config: object | str | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _dev_secret_key(app.instance_path)
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from . import guards
 
     guards.install(app)  # before any route: ids beyond 2**31-1 are 404, NUL bytes 400
@@ -102,6 +108,23 @@ def create_app(config: object | str | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+
+    @app.route("/healthz")
+    @limiter.exempt
+    def healthz():
+        """Liveness and readiness for load balancers: 200 ``{"status": "ok"}`` when the database
+        answers ``SELECT 1``, else 503 ``{"status": "unavailable", ...}``. No login, no session."""
+        from sqlalchemy import text as sql_text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            db.session.execute(sql_text("SELECT 1"))
+        except SQLAlchemyError:
+            db.session.rollback()
+            return {"status": "unavailable", "database": "not reachable"}, 503
+        finally:
+            db.session.remove()
+        return {"status": "ok", "database": "ok"}, 200
 
     @app.route("/favicon.ico")
     def favicon():

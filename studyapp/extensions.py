@@ -30,5 +30,15 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-# Limits on form posts that invite guessing (login, register); storage from RATELIMIT_STORAGE_URI.
+# Limits on form posts that invite guessing (login, register) or flooding (answers); storage from
+# RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set, so that every worker shares the counts).
 limiter = Limiter(key_func=get_remote_address)
+
+
+def user_or_address() -> str:
+    """Rate-limit key: ``user:<id>`` for a logged-in user, else the client address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return get_remote_address()

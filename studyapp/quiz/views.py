@@ -14,7 +14,7 @@ from ..attempting import (
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
     time_is_up,
 )
-from ..extensions import db
+from ..extensions import db, limiter, user_or_address
 from ..kinds import InvalidResponse, get_kind
 from ..models import REPORT_REASONS, Attempt, AttemptItem, Bank, Document, ItemReport, Regrade
 from ..reports import ReportError, file_report
@@ -35,6 +35,10 @@ def _own_attempt(attempt_id: int) -> Attempt:
     if attempt.user_id != current_user.id:
         abort(404)
     return attempt
+
+
+def _answer_rate_limit() -> str:
+    return current_app.config["ANSWER_RATE_LIMIT"]
 
 
 @bp.route("/")
@@ -101,6 +105,7 @@ def source(slug: str):
 
 
 @bp.route("/attempts/<int:attempt_id>/q/<int:position>", methods=["GET", "POST"])
+@limiter.shared_limit(_answer_rate_limit, scope="answers", key_func=user_or_address, methods=["POST"])
 @login_required
 def question(attempt_id: int, position: int):
     """One item of an in-progress attempt; POST saves the response and moves on."""
@@ -250,6 +255,7 @@ def review(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@limiter.shared_limit(_answer_rate_limit, scope="answers", key_func=user_or_address, methods=["POST"])
 @login_required
 def submit(attempt_id: int):
     """Submit the attempt once; a second submit just shows the result."""
