@@ -21,6 +21,7 @@ from wtforms import FloatField, PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional
 from wtforms.validators import ValidationError
 
+from .csp import admin_nonce
 from .extensions import db
 from .guards import parse_db_id
 from .interchange.bankfile import item_problems
@@ -447,9 +448,15 @@ class UserView(AdminOnly, SecureModelView):
 
 
 def init_admin(app) -> Admin:
-    """Create the Admin for ``app`` (one per app, so tests can build several apps)."""
+    """Create the Admin for ``app`` (one per app, so tests can build several apps).
+
+    Flask-Admin writes the request's CSP nonce (``studyapp.csp.admin_nonce``) on its script
+    and stylesheet tags. Its templates with ``onclick=`` handlers, which no nonce allows, are
+    overridden in ``templates/admin/`` and wired by ``static/js/admin.js`` instead.
+    """
     admin = Admin(app, name="studyapp admin", index_view=HomeView(url="/admin"),
-                  theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "default")))
+                  theme=Bootstrap4Theme(swatch=app.config.get("FLASK_ADMIN_SWATCH", "default")),
+                  csp_nonce_generator=admin_nonce)
     admin.add_view(BankView(Bank, db, name="Banks", category="Content"))
     admin.add_view(ItemView(Question, db, name="Items", endpoint="items", category="Content"))
     admin.add_view(DocumentView(Document, db, name="Source documents", category="Content"))

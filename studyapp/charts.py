@@ -4,6 +4,11 @@ The SVG loads nothing from anywhere: pygal's JavaScript (tooltips, from a CDN by
 off (``js=[]``), and the small inline ``<script>`` with pygal's configuration that pygal
 always writes, and its comments naming its web site, are taken out of the tree before it
 is serialised. Every chart has a text alternative on its page (a table of the same data).
+
+Under the Content Security Policy (``studyapp.csp``) the chart's ``<style>`` element, whose
+rules pygal scopes to the chart's random id, applies only with the page's nonce: pass
+``style_nonce``. The tooltip group, the only element with a ``style=`` attribute (which no
+nonce allows), is dropped: without pygal's script it never shows.
 """
 from __future__ import annotations
 
@@ -22,23 +27,31 @@ CHART_STYLE = Style(
 """Bootstrap's primary blue on the page's background, dark text (contrast above 4.5:1)."""
 
 
-def _offline(root):
-    """pygal ``xml_filter``: drop every ``<script>`` element and every comment from the SVG tree."""
-    for parent in list(root.iter()):
-        for child in list(parent):
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag.rsplit("}", 1)[-1] == "script" or not isinstance(child.tag, str):
-                parent.remove(child)
-    return root
+def _offline(style_nonce: str | None = None):
+    """Return a pygal ``xml_filter`` that drops every ``<script>`` element, every comment and the
+    tooltip group from the SVG tree, and puts ``style_nonce`` (if any) on its ``<style>``."""
+
+    def clean(root):
+        for parent in list(root.iter()):
+            for child in list(parent):
+                tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
+                if tag == "script" or not tag or "tooltip-overlay" in (child.get("class") or "").split():
+                    parent.remove(child)
+                elif tag == "style" and style_nonce:
+                    child.set("nonce", style_nonce)
+        return root
+
+    return clean
 
 
-def score_chart_svg(attempts: list, tz_name: str = "UTC") -> str | None:
+def score_chart_svg(attempts: list, tz_name: str = "UTC", *, style_nonce: str | None = None) -> str | None:
     """Return an SVG line chart of score (percent 0-100) per submitted attempt over time.
 
     Args:
         attempts: submitted attempts with ``submitted_at`` (naive UTC), ``score_percent`` and
             ``bank`` (any order).
         tz_name: IANA time zone in which the dates on the x axis are shown (unknown: UTC).
+        style_nonce: the page's CSP nonce for the chart's ``<style>`` element.
     Returns:
         The ``<svg>`` element as text (no XML declaration, no script, no external reference),
         or None without any attempt.
@@ -62,7 +75,7 @@ def score_chart_svg(attempts: list, tz_name: str = "UTC") -> str | None:
         x_labels_major_every=max(1, len(points) // 6), truncate_label=-1, dots_size=4,
         margin=10, spacing=12,
     )
-    chart.add_xml_filter(_offline)
+    chart.add_xml_filter(_offline(style_nonce))
     chart.x_labels = [local(a.submitted_at).strftime("%d %b") for a in points]
     chart.add("Score", [
         {"value": round(a.score_percent or 0.0, 1),
@@ -73,7 +86,7 @@ def score_chart_svg(attempts: list, tz_name: str = "UTC") -> str | None:
 
 
 def bar_chart_svg(title: str, labels: list[str], values: list[int], *, x_title: str = "",
-                  y_title: str = "") -> str | None:
+                  y_title: str = "", style_nonce: str | None = None) -> str | None:
     """Return an SVG bar chart of whole counts, one bar per label.
 
     Args:
@@ -81,6 +94,7 @@ def bar_chart_svg(title: str, labels: list[str], values: list[int], *, x_title: 
         labels: the x-axis labels (one per bar).
         values: the counts (non-negative integers), one per label.
         x_title, y_title: axis titles.
+        style_nonce: the page's CSP nonce for the chart's ``<style>`` element.
     Returns:
         The ``<svg>`` element as text (no XML declaration, no script, no external reference),
         or None when every count is zero (the page says so in words instead).
@@ -96,7 +110,7 @@ def bar_chart_svg(title: str, labels: list[str], values: list[int], *, x_title: 
         explicit_size=False, x_label_rotation=0, truncate_label=-1, margin=10, spacing=12,
         print_values=False,
     )
-    chart.add_xml_filter(_offline)
+    chart.add_xml_filter(_offline(style_nonce))
     chart.x_labels = labels
     chart.add(title, [{"value": v, "label": f"{lab}: {v}"} for lab, v in zip(labels, values)])
     return chart.render(is_unicode=True)

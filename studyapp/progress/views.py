@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..charts import score_chart_svg
+from ..csp import style_nonce
 from ..history import bank_progress, finished_attempts, overview, passage_accuracy
 from ..models import User
 from . import bp
@@ -16,7 +17,7 @@ def dashboard_context(person: User) -> dict:
     are shown in the viewer's (``current_user``).
     """
     attempts = finished_attempts(person.id)
-    chart = score_chart_svg(attempts, current_user.timezone)
+    chart = score_chart_svg(attempts, current_user.timezone, style_nonce=style_nonce())
     return {
         "person": person, "attempts": attempts, "banks": bank_progress(attempts),
         "passages": passage_accuracy(person.id), "summary": overview(person.id, person.timezone, attempts),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..access import instructor_required
 from ..charts import bar_chart_svg
+from ..csp import style_nonce
 from ..extensions import db
 from ..models import Bank
 from ..review import bank_status_counts
@@ -34,9 +35,10 @@ def home():
     banks = bank_status_counts()
     activity = recent_activity(current_user.timezone)
     per_day = bar_chart_svg("Attempts submitted per day", [d.day.strftime("%d %b") for d in activity.days],
-                            [d.attempts for d in activity.days], y_title="Attempts")
+                            [d.attempts for d in activity.days], y_title="Attempts", style_nonce=style_nonce())
     deciles = bar_chart_svg("Scores of those attempts", [f"{d.label}%" for d in activity.deciles],
-                            [d.attempts for d in activity.deciles], x_title="Score", y_title="Attempts")
+                            [d.attempts for d in activity.deciles], x_title="Score", y_title="Attempts",
+                            style_nonce=style_nonce())
     return render_template(
         "teach/home.html", banks=banks, waiting=[b for b in banks if b["draft"]], flagged=flagged_items(),
         activity=activity, per_day_chart=_svg(per_day), decile_chart=_svg(deciles), thresholds=THRESHOLDS)
