@@ -86,18 +86,18 @@ def register_cli(app: Flask) -> None:
     def import_cmd(path: str, bank_slug: str, fmt: str | None, dry_run: bool) -> None:
         """Import items from a file into a bank, in one transaction (all or nothing)."""
         from .interchange.errors import InterchangeError
-        from .interchange.formats import format_for
+        from pathlib import Path
+
+        from .interchange.formats import format_for, read_file
         from .interchange.sourcetext import SLUG
         from .interchange.store import import_items
 
         if not SLUG.fullmatch(bank_slug):
-            raise click.ClickException(f"--bank {bank_slug!r}: use lower-case letters, digits and '-'")
+            raise click.ClickException(f"--bank {bank_slug!r}: use 2 to 64 lower-case letters, digits and '-'")
         try:
             fmt_obj = format_for(path, fmt)
-            if fmt_obj.read is None:
-                raise click.ClickException(f"{fmt_obj.label} files can be exported, not imported")
             with open(path, "rb") as fh:
-                parsed = fmt_obj.read(fh.read(), path)
+                parsed = read_file(fmt_obj, fh.read(), path, base_dir=Path(path).parent)
         except OSError as exc:
             raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
         except InterchangeError as exc:
@@ -120,7 +120,7 @@ def register_cli(app: Flask) -> None:
                                   description=parsed.description, carries=parsed.carries,
                                   dry_run=dry_run)
         except StoreError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(f"{path}: {exc}") from None
         if dry_run:
             click.echo(f"Dry run, nothing was written. Would do: {report.summary()}")
         else:

@@ -1,4 +1,5 @@
 """Reading and writing Moodle's GIFT format (https://docs.moodle.org/en/GIFT_format)."""
+import re
 from pathlib import Path
 
 import pytest
@@ -37,22 +38,39 @@ def features():
 
 
 def _by_id(result):
-    return {i.ext_id: i for i in result.items}
+    """Items by the slug of their title (``-2`` for a repeat), else by ext_id."""
+    from studyapp.interchange.gift import _slug
+
+    out = {}
+    for i in result.items:
+        key = _slug(result.titles[i.ext_id]) or i.ext_id
+        key = key if key not in out else f"{key}-2"
+        out[key] = i
+    return out
 
 
 def test_titles_categories_comments(features):
-    """Titles become ext ids (duplicates get a suffix, untitled ones gift-<n>); categories and comments are kept."""
+    """A title that is a valid id is the item's id; other titles (and no title) give gift-<hash of title
+    and text>, the same in every file, so two files' "Question 1" never overwrite each other.
+    Categories and comments are kept."""
     ids = [i.ext_id for i in features.items]
     assert ids[:3] == ["capital-city", "which-are-in-the-northeast", "harbin-true"]
-    assert "capital-city-2" in ids and "gift-12" in ids
     assert len(set(ids)) == len(ids)
-    assert features.titles["capital-city"] == "Capital city"
-    assert features.titles["gift-12"] == ""
+    dup = _by_id(features)["capital-city-2"].ext_id  # ::Capital city:: is a name: hashed id
+    assert re.fullmatch(r"gift-[0-9a-f]{12}", dup)
+    assert features.titles["capital-city"] == "capital-city" and features.titles[dup] == "Capital city"
     assert features.categories["capital-city"] == "$course$/Symposium/Places"
-    assert features.categories["capital-city-2"] == "$course$/Symposium/Other"
+    assert features.categories[dup] == "$course$/Symposium/Other"
     assert (1, "GIFT features, written from https://docs.moodle.org/en/GIFT_format") in features.comments
     assert [line for line, _ in features.comments] == [1, 2, 19]
     assert all(i.origin == "imported" for i in features.items)
+    assert [i.ext_id for i in parse_gift((DATA / "features.gift").read_text(encoding="utf-8")).items] == ids
+    assert [i.ext_id for i in parse_gift("::q-1::A? {T}\n\n::Q 2::B? {F}\n\nC? {T}").items][0] == "q-1"
+
+
+def test_repeated_id_titles_are_an_error():
+    with pytest.raises(GiftError, match=r"<gift>:3: the title ::zz:: is used twice"):
+        parse_gift("::zz::Q1 {=a ~b}\n\n::zz::Q3 {=e ~f}")
 
 
 def test_single_choice_with_feedback(features):
@@ -202,7 +220,7 @@ def test_cloze_with_several_gaps_is_not_representable():
 
 
 def test_partial_credit_short_answer_is_noted_and_choice_missing_word_keeps_gap():
-    result = parse_gift("::T::Q {=a =%50%b}\n\n::M::It was {~Qiqihar =Harbin} in 2023.\n")
+    result = parse_gift("::t::Q {=a =%50%b}\n\n::m::It was {~Qiqihar =Harbin} in 2023.\n")
     items = _by_id(result)
     assert items["t"].answers == [["a"]]
     assert result.notes == [(1, "t: partial-credit answer 'b' (50%) not kept")]

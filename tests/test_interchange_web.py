@@ -229,3 +229,25 @@ def test_cli_refuses_to_import_an_anki_package(app, db, tmp_path):
     path.write_bytes(b"PK\x03\x04")
     result = app.test_cli_runner().invoke(args=["import", str(path), "--bank", "deck"])
     assert result.exit_code == 1 and "Anki package files can be exported, not imported" in result.output
+
+
+def test_left_out_lists_what_each_writer_leaves_out(db):
+    """The export page's cheap list of items left out equals what each writer really leaves out,
+    for a bank with every kind, a two-gap cloze, drafts and retired items."""
+    from studyapp.interchange.bankfile import read_bank_file
+    from studyapp.interchange.formats import left_out
+    from tests.conftest import SYMPOSIUM_BANK
+
+    record = read_bank_file(SYMPOSIUM_BANK)
+    from studyapp.interchange.records import ItemRecord
+
+    record.items[0].status, record.items[1].status = "draft", "retired"
+    record.items.append(ItemRecord("two-gaps", "cloze", "___ is the capital of ___.", "E.",
+                                   answers=[["Harbin"], ["Heilongjiang"]]))
+    for fmt in FORMATS.values():
+        _data, skipped = fmt.write(record)
+        assert left_out(fmt, record) == skipped, fmt.name
+    assert left_out(FORMATS["gift"], record)[:2] == [record.items[0].ext_id, record.items[1].ext_id]
+    assert left_out(FORMATS["json"], record) == []
+    assert "two-gaps" in left_out(FORMATS["gift"], record) and "two-gaps" in left_out(FORMATS["xml"], record)
+    assert "two-gaps" not in left_out(FORMATS["apkg"], record)

@@ -1,5 +1,6 @@
 """Reading and writing Moodle XML (https://docs.moodle.org/en/Moodle_XML_format); no Flask, no database."""
 from decimal import Decimal
+import re
 from pathlib import Path
 
 import pytest
@@ -26,19 +27,30 @@ def features():
 
 
 def _by_id(result):
-    return {i.ext_id: i for i in result.items}
+    """Items by idnumber, else by the slug of their name (``-2`` for a repeat), else by ext_id."""
+    from studyapp.interchange.gift import _slug
+
+    out = {}
+    for i in result.items:
+        key = i.ext_id if not i.ext_id.startswith("xml-") else (_slug(result.names[i.ext_id]) or i.ext_id)
+        key = key if key not in out else f"{key}-2"
+        out[key] = i
+    return out
 
 
 # --- reading ------------------------------------------------------------------------
 
 def test_features_ids_names_categories_lines(features):
-    """ext_ids come from a valid idnumber, else the name's slug (repeats suffixed), else xml-<hash>."""
+    """ext_ids come from a valid idnumber, else xml-<hash of type, name and text>: names are not ids
+    (Moodle names questions "Question 1" in every file), and an idnumber that is no id is noted."""
     ids = [i.ext_id for i in features.items]
-    assert ids == ["nc-capital", "rivers-of-heilongjiang", "harbin-ice-festival", "river-through-harbin",
-                   "capital-gap", "harbin-ice-festival-2", "xml-ffa149fafe7f"]
-    assert features.names["nc-capital"] == "Provincial capital"
-    assert features.names["rivers-of-heilongjiang"] == "Rivers of Heilongjiang"  # idnumber "NC Rivers" is no id
-    assert features.names["xml-ffa149fafe7f"] == "哈尔滨"  # a name with no ASCII letters: hashed id
+    assert ids[0] == "nc-capital" and ids[3] == "river-through-harbin"
+    assert all(re.fullmatch(r"xml-[0-9a-f]{12}", i) for i in ids[1:3] + ids[4:]) and len(set(ids)) == len(ids)
+    names = [features.names[i] for i in ids]
+    assert names == ["Provincial capital", "Rivers of Heilongjiang", "Harbin ice festival", "River through Harbin",
+                     "Capital gap", "Harbin ice festival", "哈尔滨"]
+    assert (40, f"<idnumber>NC Rivers</idnumber> cannot be an id (lower-case letters, digits, '.', '_', '-'): "
+                f"the item's id is {ids[1]}") in features.notes
     assert features.categories["nc-capital"] == "$course$/top/Northeast"
     assert set(features.categories[i] for i in ids[1:]) == {"$course$/top/Northeast/Rivers"}
     assert [features.lines[i] for i in ids] == [9, 40, 60, 75, 89, 101, 120]
@@ -93,9 +105,12 @@ def test_short_answer_partial_credit_is_noted_not_kept(features):
     assert item.stem == "Name the river that flows through “Harbin”."
     assert item.answers == [["Songhua", "松花江"]]
     assert item.explanation == ""
+    last = features.items[-1].ext_id
     assert features.notes == [
+        (40, f"<idnumber>NC Rivers</idnumber> cannot be an id (lower-case letters, digits, '.', '_', '-'): "
+             f"the item's id is {features.items[1].ext_id}"),
         (81, "river-through-harbin: answer 'Sungari basin' (50%) not kept (only 100% answers are)"),
-        (125, "xml-ffa149fafe7f: partial-credit answer 'Qiqihar' (50%) read as a wrong answer"),
+        (125, f"{last}: partial-credit answer 'Qiqihar' (50%) read as a wrong answer"),
     ]
 
 
@@ -108,7 +123,7 @@ def test_short_answer_with_one_gap_is_a_cloze(features):
 
 
 def test_single_choice_partial_credit_is_a_distractor(features):
-    item = _by_id(features)["xml-ffa149fafe7f"]
+    item = _by_id(features)[features.items[-1].ext_id]
     assert item.stem == "Which city hosts the famous ice festival? 🎓"
     assert item.options == [OptionRecord("Harbin", True), OptionRecord("Qiqihar"), OptionRecord("Daqing")]
 
@@ -226,7 +241,7 @@ def test_an_error_after_good_questions_returns_nothing():
 def test_byte_order_mark_and_short_answer_details():
     """A UTF-8 BOM is fine; \\* is a literal star; a wildcard and case sensitivity are noted."""
     data = b"\xef\xbb\xbf" + _quiz(
-        '<question type="shortanswer"><name><text>Star</text></name><questiontext><text>Q</text></questiontext>'
+        '<question type="shortanswer"><name><text>Star</text></name><idnumber>star</idnumber><questiontext><text>Q</text></questiontext>'
         '<usecase>1</usecase><answer fraction="100"><text>5\\*3</text></answer>'
         '<answer fraction="100"><text>Harbin*</text></answer></question>')
     result = parse_moodle_xml(data)

@@ -173,8 +173,10 @@ def _reason(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "string_pattern_mismatch":
-            msg = f"{err['input']!r} is not allowed: use lower-case letters, digits and '-' (at most 64)"
+        if err["type"] == "string_pattern_mismatch" and err["loc"][-1:] == ("id",):
+            msg = f"{err['input']!r} is not allowed: use lower-case letters, digits, '.', '_' and '-' (at most 64)"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = f"{err['input']!r} is not allowed: use 2 to 64 lower-case letters, digits and '-'"
         elif err["type"] == "literal_error":
             msg = f"{err['input']!r} is not allowed: {err['msg'].removeprefix('Input should be ')}"
         out.append(f"{loc}: {msg}" if loc else msg)
@@ -320,16 +322,17 @@ def bank_yaml(record: BankRecord) -> str:
     return head + "\n".join(lines) + "\nitems:\n" + rest
 
 
-def item_problems(data: dict) -> list[str]:
+def item_problems(data: dict, *, lenient: bool = False) -> list[str]:
     """Check one item, given as a bank-file mapping, by the bank-file rules.
 
     Args:
         data: an item as it would appear in a bank file (``id``, ``kind``, ``stem``, ...).
+        lenient: the rules of imports (no explanation needed; see :data:`LENIENT`).
     Returns:
         The problems found, as readable sentences (empty if the item is valid).
     """
     try:
-        _Item.model_validate(data)
+        _Item.model_validate(data, context=LENIENT if lenient else None)
     except ValidationError as exc:
         return _reason(exc)
     return []

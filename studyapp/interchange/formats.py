@@ -27,13 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .aiken import parse_aiken, write_aiken
-from .anki import Deck, write_apkg
-from .bankfile import BankFileError, bank_json, bank_yaml, read_bank_text
+from .aiken import _representable as aiken_representable, parse_aiken, write_aiken
+from .anki import Deck, _problem as anki_problem, write_apkg
+from .bankfile import BankFileError, bank_json, bank_yaml, item_mapping, item_problems, read_bank_text
 from .csvfile import delimiter as csv_delimiter, parse_csv, write_csv
 from .errors import InterchangeError
-from .gift import GiftError, parse_gift, write_gift
-from .moodlexml import parse_moodle_xml, write_moodle_xml
+from .gift import GiftError, parse_gift, unrepresentable as gift_unrepresentable, write_gift
+from .moodlexml import parse_moodle_xml, unrepresentable as xml_unrepresentable, write_moodle_xml
 from .records import CARRIED, BankRecord, DocumentRecord, ItemRecord
 
 
@@ -53,6 +53,7 @@ class Parsed:
             answers). On import, an item already in the bank keeps its own values of the others,
             so that an export imported back changes nothing; a file without ids (Aiken) finds
             the bank's items by stem and options.
+        lines: ext_id -> the line the item starts on, where the format tells.
     """
 
     items: list[ItemRecord]
@@ -62,6 +63,7 @@ class Parsed:
     description: str = ""
     notes: list[str] = field(default_factory=list)
     carries: frozenset[str] = CARRIED
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class Format:
         read: ``(data: bytes, source: str) -> Parsed``, raising InterchangeError; None for an
             export-only format (Anki).
         write: ``(bank: BankRecord) -> (bytes, skipped ext_ids)``.
+        loses: what the format does not carry, in a sentence for the export page ("" if nothing).
+        skips: ``(item) -> True`` if ``write`` leaves the item out; lets the export page list them
+            without writing every format (None: nothing is left out).
     """
 
     name: str
@@ -84,6 +89,8 @@ class Format:
     media_type: str
     read: Callable[[bytes, str], Parsed] | None
     write: Callable[[BankRecord], tuple[bytes, list[str]]]
+    loses: str = ""
+    skips: Callable[[ItemRecord], bool] | None = None
 
     @property
     def extension(self) -> str:
@@ -93,9 +100,63 @@ class Format:
 
 def _decode(data: bytes, source: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InterchangeError(source, 1, f"the file is not UTF-8 text (byte {exc.start})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InterchangeError(source, line, f"the file is not UTF-8 text (byte {exc.start})") from None
+    _no_nul(text, source)
+    return text
+
+
+def _no_nul(text: str, source: str) -> None:
+    at = text.find("\x00")
+    if at >= 0:
+        raise InterchangeError(source, text.count("\n", 0, at) + 1,
+                               "the file holds a NUL character (\\0), which text may not contain: "
+                               "is it really a text file?")
+
+
+MAX_LISTED = 10
+"""At most this many problems are spelled out in one error (the rest are counted)."""
+
+
+def checked(parsed: Parsed, source: str, fmt: "Format") -> Parsed:
+    """Check what a reader returned by the rules every item obeys, whatever its format.
+
+    Args:
+        parsed: a reader's result.
+        source: the file name, for messages.
+        fmt: the file's format (named when nothing is found).
+    Returns:
+        ``parsed`` itself.
+    Raises:
+        InterchangeError: the file holds no item studyapp can import; an item breaks the rules
+            (two options with the same text, no key, a cloze whose gaps and answers disagree,
+            a NUL character ...): every problem is listed (up to :data:`MAX_LISTED`) with its
+            line and item id.
+    """
+    if not parsed.items:
+        if parsed.not_supported:
+            raise InterchangeError(source, None, f"none of the file's {len(parsed.not_supported)} question(s) is of "
+                                                 "a kind studyapp supports: " + "; ".join(parsed.not_supported[:3]))
+        raise InterchangeError(source, None, f"no questions found: is it really a {fmt.label} file?")
+    problems: list[tuple[int | None, str]] = []
+    for item in parsed.items:
+        line = parsed.lines.get(item.ext_id)
+        texts = [item.stem, item.explanation, *(o.text for o in item.options), *(o.feedback for o in item.options),
+                 *(a for gap in item.answers for a in gap)]
+        if any("\x00" in t for t in texts):
+            problems.append((line, f"item {item.ext_id}: a NUL character (\\0) in its text"))
+            continue
+        for reason in item_problems(item_mapping(item), lenient=True):
+            problems.append((line, f"item {item.ext_id}: {reason}"))
+    if problems:
+        first_line, first = problems[0]
+        rest = [f"line {line}: {reason}" if line else reason for line, reason in problems[1:MAX_LISTED]]
+        more = len(problems) - MAX_LISTED
+        raise InterchangeError(source, first_line, first + "".join(f"; {r}" for r in rest)
+                               + (f"; and {more} more problem(s)" if more > 0 else ""))
+    return parsed
 
 
 def _read_gift(data: bytes, source: str) -> Parsed:
@@ -107,7 +168,18 @@ def _read_gift(data: bytes, source: str) -> Parsed:
     notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
     return Parsed(result.items, [f"line {line}: {kind}" + (f" ({title})" if title else "")
                                  for line, kind, title in result.unsupported], notes=notes,
-                  carries=frozenset({"ext_id", "explanation", "feedback"}))
+                  carries=frozenset({"ext_id", "explanation", "feedback"}), lines=dict(result.lines))
+
+
+def _published(write):
+    """Wrap a writer of a format that has no status: it writes the published items only (drafts
+    and retired items would come back published) and lists the others as skipped."""
+    def wrapped(bank: BankRecord) -> tuple[bytes, list[str]]:
+        kept = [i for i in bank.items if i.status == "published"]
+        data, skipped = write(BankRecord(bank.slug, bank.title, bank.description, bank.document, kept))
+        left = {i.ext_id for i in bank.items if i.status != "published"} | set(skipped)
+        return data, [i.ext_id for i in bank.items if i.ext_id in left]
+    return wrapped
 
 
 def _write_gift(bank: BankRecord) -> tuple[bytes, list[str]]:
@@ -121,6 +193,7 @@ def _read_aiken(data: bytes, source: str) -> Parsed:
 
 
 def _read_csv(data: bytes, source: str) -> Parsed:
+    _no_nul(data.decode("utf-8", "replace"), source)
     items = parse_csv(data, source)
     text = data.decode("utf-8-sig")  # parse_csv has checked it decodes
     header = next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)), [])
@@ -133,11 +206,12 @@ def _write_aiken(bank: BankRecord) -> tuple[bytes, list[str]]:
 
 
 def _read_xml(data: bytes, source: str) -> Parsed:
+    _no_nul(data.decode("utf-8", "replace"), source)
     result = parse_moodle_xml(data, source)
     notes = [f"line {line}: {remark}" for line, remark in result.notes]
     notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
     return Parsed(result.items, not_supported=list(result.unsupported), notes=notes,
-                  carries=frozenset({"ext_id", "explanation", "feedback"}))
+                  carries=frozenset({"ext_id", "explanation", "feedback"}), lines=dict(result.lines))
 
 
 def _write_apkg(bank: BankRecord) -> tuple[bytes, list[str]]:
@@ -148,36 +222,78 @@ def _write_apkg(bank: BankRecord) -> tuple[bytes, list[str]]:
 
 
 def _read_bank(as_json: bool):
-    def read(data: bytes, source: str) -> Parsed:
+    def read(data: bytes, source: str, base_dir: Path | None = None) -> Parsed:
         try:
-            record = read_bank_text(_decode(data, source), source, as_json=as_json, lenient=True)
+            record = read_bank_text(_decode(data, source), source, as_json=as_json, lenient=True,
+                                    base_dir=base_dir)
         except BankFileError as exc:
-            _name, line, item_id, reason = exc.problems[0]
-            more = f" (and {len(exc.problems) - 1} more problem(s))" if len(exc.problems) > 1 else ""
-            raise InterchangeError(source, line, (f"item {item_id}: " if item_id else "") + reason + more) from None
+            def one(problem):
+                _name, line, item_id, reason = problem
+                return line, (f"item {item_id}: " if item_id else "") + reason
+            listed = [one(p) for p in exc.problems]
+            first_line, first = listed[0]
+            rest = [f"line {line}: {r}" if line else r for line, r in listed[1:MAX_LISTED]]
+            more = len(listed) - MAX_LISTED
+            raise InterchangeError(source, first_line, first + "".join(f"; {r}" for r in rest)
+                                   + (f"; and {more} more problem(s)" if more > 0 else "")) from None
         return Parsed(record.items, document=record.document, title=record.title,
                       description=record.description)
     return read
 
 
 FORMATS: dict[str, Format] = {
-    "gift": Format("gift", "Moodle GIFT", (".gift",), "text/plain; charset=utf-8", _read_gift, _write_gift),
-    "aiken": Format("aiken", "Aiken", (".txt",), "text/plain; charset=utf-8", _read_aiken, _write_aiken),
+    "gift": Format("gift", "Moodle GIFT", (".gift",), "text/plain; charset=utf-8", _read_gift,
+                   _published(_write_gift), "passages, status and origin (only published items are written), "
+                   "clozes with several gaps", lambda i: i.status != "published" or bool(gift_unrepresentable(i))),
     "xml": Format("xml", "Moodle XML", (".xml",), "application/xml", _read_xml,
-                  lambda bank: write_moodle_xml(bank.items)),
-    "csv": Format("csv", "CSV", (".csv",), "text/csv; charset=utf-8",
-                  _read_csv, lambda bank: (write_csv(bank.items), [])),
+                  lambda bank: write_moodle_xml(bank.items), "passages and origin; drafts and retired items "
+                  "are written hidden (they come back as drafts); clozes with several gaps",
+                  lambda i: bool(xml_unrepresentable(i))),
+    "aiken": Format("aiken", "Aiken", (".txt",), "text/plain; charset=utf-8", _read_aiken,
+                    _published(_write_aiken), "ids, explanations, feedback, passages, status (only published "
+                    "items are written); only single choice and true/false",
+                    lambda i: i.status != "published" or not aiken_representable(i)),
+    "csv": Format("csv", "CSV", (".csv",), "text/csv; charset=utf-8", _read_csv,
+                  lambda bank: (write_csv(bank.items), []), "per-option feedback"),
     "json": Format("json", "studyapp JSON", (".json",), "application/json",
                    _read_bank(True), lambda bank: (bank_json(bank).encode("utf-8"), [])),
     "yaml": Format("yaml", "studyapp YAML", (".yaml", ".yml"), "application/yaml; charset=utf-8",
                    _read_bank(False), lambda bank: (bank_yaml(bank).encode("utf-8"), [])),
-    "apkg": Format("apkg", "Anki package", (".apkg",), "application/octet-stream", None, _write_apkg),
+    "apkg": Format("apkg", "Anki package", (".apkg",), "application/octet-stream", None,
+                   _published(_write_apkg), "per-option feedback, status (only published items are written); "
+                   "export only", lambda i: i.status != "published" or bool(anki_problem(i))),
 }
+
+
+def left_out(fmt: Format, bank: BankRecord) -> list[str]:
+    """The ext_ids of the bank's items that ``fmt.write`` leaves out, without writing the file."""
+    return [i.ext_id for i in bank.items if fmt.skips is not None and fmt.skips(i)]
 
 
 def readable() -> list[Format]:
     """The formats that can be imported, by name."""
     return [f for f in FORMATS.values() if f.read is not None]
+
+
+def read_file(fmt: "Format", data: bytes, source: str, base_dir: Path | None = None) -> Parsed:
+    """Read a file in ``fmt`` and check it (:func:`checked`).
+
+    Args:
+        fmt: the format; it must be readable.
+        data: the file's bytes.
+        source: its name, for messages.
+        base_dir: for studyapp's own bank files: the directory their ``source`` is relative to
+            (the CLI gives the file's directory; an upload has none).
+    Returns:
+        What the file holds.
+    Raises:
+        InterchangeError: the format cannot be imported, or the file has a problem (file, line,
+            reason); nothing is returned then.
+    """
+    if fmt.read is None:
+        raise InterchangeError(source, None, f"{fmt.label} files can be exported, not imported")
+    parsed = fmt.read(data, source, base_dir) if fmt.name in ("json", "yaml") else fmt.read(data, source)
+    return checked(parsed, source, fmt)
 
 
 def format_for(path: str, name: str | None = None) -> Format:
@@ -197,5 +313,5 @@ def format_for(path: str, name: str | None = None) -> Format:
     for fmt in FORMATS.values():
         if ext in fmt.extensions:
             return fmt
-    raise InterchangeError(path, None, f"cannot tell the format from {ext or 'no extension'!r}: give the format "
-                                       f"({', '.join(sorted(FORMATS))})")
+    raise InterchangeError(path, None, f"cannot tell the format from {ext or 'no extension'!r}: choose one of "
+                                       f"{', '.join(f.name for f in readable())}")

@@ -35,6 +35,7 @@ Conventions of this module (not part of GIFT):
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -332,7 +333,7 @@ class _Reader:
         stem = stem_before
         if after_text:
             stem = _join_gap(_text(before), _text(after), stem_before, after_text)
-        ext_id = self.ext_id(title)
+        ext_id = self.ext_id(title, stem, first)
         feedback: list[tuple[str, str]] = []
 
         tf = re.fullmatch(r"(TRUE|T|FALSE|F)\b", body_text.split("#", 1)[0].strip())
@@ -417,15 +418,22 @@ class _Reader:
             kind = "multiple_response"
         return ItemRecord(ext_id, kind, stem, general, options=options)
 
-    def ext_id(self, title: str) -> str:
-        base = _slug(title) if title else ""
-        if not base or not _ID.match(base):
-            base = f"gift-{self.count}"
+    def ext_id(self, title: str, stem: str, line: int) -> str:
+        """The item's id: its title when the title is a valid id (``::hs23-001::``; a repeated one
+        is an error), else ``gift-`` and 12 hex digits of a hash of the title and question text.
+        A title such as ``::Question 1::`` is a name, not an id: files made in Moodle repeat such
+        names, and one file's question must not replace another's. The same question gets the same
+        id in every file; an identical question repeated in a file gets ``-2``, ``-3``."""
+        if title and _ID.match(title):
+            if title in self.used:
+                raise self.error(line, f"the title ::{title}:: is used twice: a title written as an id "
+                                       "is the item's id and must be unique")
+            return title
+        digest = hashlib.sha1("\x1f".join((title, stem)).encode("utf-8")).hexdigest()
+        base = f"gift-{digest[:12]}"
         candidate, n = base, 2
         while candidate in self.used:
-            suffix = f"-{n}"
-            candidate = base[:64 - len(suffix)] + suffix
-            n += 1
+            candidate, n = f"{base}-{n}", n + 1
         return candidate
 
 

@@ -208,7 +208,10 @@ class _Reader:
         if hidden not in ("0", "1", "true", "false"):
             raise self.error(q.find("hidden"), f"{path}/hidden", f"{hidden!r} is not 0 or 1")
         idnumber = (q.findtext("idnumber") or "").strip()
-        ext_id = self.ext_id(idnumber, name, qtype, stem)
+        ext_id = self.ext_id(idnumber, name, qtype, stem, q.find("idnumber"), f"{path}/idnumber")
+        if idnumber and ext_id != idnumber:
+            self.note(q, f"<idnumber>{idnumber}</idnumber> cannot be an id (lower-case letters, digits, "
+                         f"'.', '_', '-'): the item's id is {ext_id}")
         label = f"question '{name}'" if name else "the question"
         answers = self.answers(q, path)
         if qtype == "multichoice":
@@ -295,18 +298,20 @@ class _Reader:
         kind = "cloze" if gaps == 1 else "short_answer"
         return ItemRecord(ext_id, kind, stem, explanation, answers=[accepted])
 
-    def ext_id(self, idnumber: str, name: str, qtype: str, stem: str) -> str:
+    def ext_id(self, idnumber: str, name: str, qtype: str, stem: str, q=None, path: str = "") -> str:
+        """The item's id: its ``<idnumber>`` when that is a valid id (a repeated one is an
+        error), else ``xml-`` and 12 hex digits of a hash of the type, name and question text.
+        Names are not ids: Moodle names questions "Question 1" and the like in every file."""
         if _ID.match(idnumber):
-            base = idnumber
-        else:
-            base = _slug(name) if name else ""
-            if not _ID.match(base):
-                digest = hashlib.sha1("\x1f".join((qtype, name, stem)).encode("utf-8")).hexdigest()
-                base = f"xml-{digest[:12]}"
+            if idnumber in self.used:
+                raise self.error(q, path, f"<idnumber>{idnumber}</idnumber> is used twice: idnumbers are "
+                                          "the items' ids and must differ")
+            return idnumber
+        digest = hashlib.sha1("\x1f".join((qtype, name, stem)).encode("utf-8")).hexdigest()
+        base = f"xml-{digest[:12]}"
         candidate, n = base, 2
         while candidate in self.used:
-            suffix = f"-{n}"
-            candidate, n = base[:64 - len(suffix)] + suffix, n + 1
+            candidate, n = f"{base}-{n}", n + 1
         return candidate
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..locking import lock_row
 from ..versioning import ItemContent, new_version
 
 from ..extensions import db
@@ -164,6 +165,12 @@ def store_bank(record: BankRecord, *, dry_run: bool = False) -> LoadReport:
         if record.document:
             doc = _store_document(record.document, report)
             passages = {p.number: p for p in doc.passages}
+        bank = db.session.scalar(select(Bank.id).where(Bank.slug == record.slug))
+        if bank is not None:
+            # one load or import of a bank at a time: a second one (a double-clicked Import)
+            # waits, then finds the items the first wrote and changes nothing
+            lock_row(Bank, bank)
+            db.session.expire_all()
         bank = db.session.scalar(select(Bank).where(Bank.slug == record.slug))
         if bank is None:
             bank = Bank(slug=record.slug, title=record.title)
@@ -224,6 +231,11 @@ def store_bank(record: BankRecord, *, dry_run: bool = False) -> LoadReport:
     except Exception as exc:
         db.session.rollback()
         from sqlalchemy.exc import IntegrityError
+        if isinstance(exc, IntegrityError) and "unique" in str(exc.orig).lower():
+            raise StoreError(
+                f"another load or import wrote bank {record.slug} at the same moment; nothing of this one "
+                "was written: look at the bank, then import again if anything is missing"
+            ) from None
         if isinstance(exc, IntegrityError):
             raise StoreError(
                 "the change would remove options or passages that existing attempts refer to; "
@@ -343,6 +355,13 @@ def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentR
                                  "(nothing was written)")
         if mine is not None:
             document = None  # the same text: nothing to write
+        elif same_slug is not None:
+            # the text is stored already (another bank cites it): use it as it is stored; the
+            # file's title, summary or headings must not rewrite what the other banks show
+            document = DocumentRecord(
+                slug=same_slug.slug, title=same_slug.title, summary=same_slug.summary or "",
+                based_on=same_slug.based_on or "",
+                passages=[PassageRecord(p.number, p.text, p.heading or "") for p in same_slug.passages])
     if bank is not None and carries != CARRIED:
         mine = bank_records(bank)
         current = {r.ext_id: r for r in mine}

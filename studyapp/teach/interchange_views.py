@@ -15,11 +15,12 @@ import hmac
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import instructor_required
 from ..extensions import db
 from ..interchange.errors import InterchangeError
-from ..interchange.formats import FORMATS, Format, Parsed, format_for, readable
+from ..interchange.formats import FORMATS, Format, Parsed, format_for, left_out, read_file, readable
 from ..interchange.store import StoreError, bank_record, import_items
 from ..models import Bank
 from . import bp
@@ -28,6 +29,7 @@ from .review_views import _bank_or_404
 
 NEW_BANK = "__new__"
 BY_NAME = "auto"
+TOO_LARGE = "The file is larger than {mb} MB; split it into smaller files."
 
 
 def _signature(bank: str, fmt: str, content: str) -> str:
@@ -45,17 +47,18 @@ def _parse(fmt: Format, data: bytes, name: str) -> Parsed:
     """
     limit = current_app.config["MAX_IMPORT_BYTES"]
     if len(data) > limit:
-        abort(413, description=f"The file is larger than {limit // (1024 * 1024)} MB; split it into smaller files.")
-    if fmt.read is None:
-        raise InterchangeError(name, None, f"{fmt.label} files can be exported, not imported")
-    return fmt.read(data, name)
+        abort(413, description=TOO_LARGE.format(mb=limit // (1024 * 1024)))
+    return read_file(fmt, data, name)
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @instructor_required
 def import_file():
     """Step one: upload a file, see what it holds and what importing it would do."""
-    form = ImportForm()
+    try:
+        form = ImportForm()
+    except RequestEntityTooLarge:  # over MAX_CONTENT_LENGTH: refused while the form is read
+        abort(413, description=TOO_LARGE.format(mb=current_app.config["MAX_IMPORT_BYTES"] // (1024 * 1024)))
     banks = list(db.session.scalars(select(Bank).order_by(Bank.title)))
     form.bank.choices = [(NEW_BANK, "New bank…")] + [(b.slug, f"{b.title} ({b.slug})") for b in banks]
     form.fmt.choices = [(BY_NAME, "From the file name")] + [(f.name, f"{f.label} ({', '.join(f.extensions)})")
@@ -99,7 +102,7 @@ def _preview(slug: str, title: str, fmt_name: str, name: str, data: bytes) -> tu
         flash(f"Nothing can be imported from this file: {exc}", "danger")
         return None, 400
     except StoreError as exc:
-        flash(f"Nothing can be imported from this file: {exc}", "danger")
+        flash(f"Nothing can be imported from this file: {name}: {exc}", "danger")
         return None, 409
     content = base64.b64encode(data).decode("ascii")
     confirm = ImportConfirmForm(formdata=None, bank=slug, new_title=title, fmt=fmt.name, filename=name,
@@ -130,7 +133,7 @@ def import_confirm():
     except InterchangeError as exc:
         abort(400, description=f"Nothing was imported: {exc}")
     except StoreError as exc:
-        abort(409, description=f"Nothing was imported: {exc}")
+        abort(409, description=f"Nothing was imported: {name}: {exc}")
     message = f"Imported {name}: {report.summary()}."
     if parsed.not_supported:
         message += f" {len(parsed.not_supported)} question(s) of kinds studyapp does not support were left out."
@@ -144,10 +147,7 @@ def bank_export(slug: str):
     """The bank's export page: one download per format, with the items each cannot carry."""
     bank = _bank_or_404(slug)
     record = bank_record(bank)
-    rows = []
-    for fmt in FORMATS.values():
-        _data, skipped = fmt.write(record)
-        rows.append((fmt, skipped))
+    rows = [(fmt, left_out(fmt, record)) for fmt in FORMATS.values()]
     return render_template("teach/export.html", bank=bank, rows=rows, count=len(record.items))
 
 
@@ -160,7 +160,7 @@ def bank_export_file(slug: str, fmt_name: str):
     if fmt is None:
         abort(404, description=f"There is no export format {fmt_name!r}.")
     data, skipped = fmt.write(bank_record(bank))
-    response = Response(data, mimetype=fmt.media_type)
+    response = Response(data, content_type=fmt.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{bank.slug}{fmt.extension}"'
     response.headers["X-Items-Not-Exported"] = str(len(skipped))
     return response
