@@ -82,8 +82,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--bank", "bank_slug", required=True, help="Bank to import into (created if needed).")
     @click.option("--format", "fmt", default=None,
                   help="gift, aiken, xml, csv, json or yaml (default: from the file's extension).")
+    @click.option("--title", default="", help="Title of the bank if it is created (default: the file's, else the id).")
+    @click.option("--as-drafts", is_flag=True, help="Items the bank does not have yet become drafts (review queue).")
     @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
-    def import_cmd(path: str, bank_slug: str, fmt: str | None, dry_run: bool) -> None:
+    def import_cmd(path: str, bank_slug: str, fmt: str | None, title: str, as_drafts: bool, dry_run: bool) -> None:
         """Import items from a file into a bank, in one transaction (all or nothing)."""
         from .interchange.errors import InterchangeError
         from pathlib import Path
@@ -116,8 +118,9 @@ def register_cli(app: Flask) -> None:
             for rec in parsed.items:
                 click.echo(f"  [{rec.kind}] {rec.ext_id}: {rec.stem[:80]}")
         try:
-            report = import_items(bank_slug, parsed.items, document=parsed.document, title=parsed.title,
+            report = import_items(bank_slug, parsed.items, document=parsed.document, title=title or parsed.title,
                                   description=parsed.description, carries=parsed.carries,
+                                  new_status="draft" if as_drafts else None,
                                   dry_run=dry_run)
         except StoreError as exc:
             raise click.ClickException(f"{path}: {exc}") from None

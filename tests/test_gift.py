@@ -225,3 +225,24 @@ def test_partial_credit_short_answer_is_noted_and_choice_missing_word_keeps_gap(
     assert items["t"].answers == [["a"]]
     assert result.notes == [(1, "t: partial-credit answer 'b' (50%) not kept")]
     assert items["m"].kind == "single_choice" and items["m"].stem == "It was ___ in 2023."
+
+
+def test_text_with_markup_characters_is_written_as_html_entities():
+    """Moodle reads GIFT text as HTML by default: a text with < or & goes out as [html] with entities
+    (so Moodle shows it as text) and comes back exactly; text with runs of spaces stays plain."""
+    items = [
+        ItemRecord("a1", "single_choice", "Is 3 < 5 & 2 > 1?", "Yes & <b>no</b>.",
+                   options=[OptionRecord("<yes>", True, "Right & <ok>"), OptionRecord("no")]),
+        ItemRecord("a2", "cloze", "Use <br> in ___ tags.", "E", answers=[["HTML & XML"]]),
+        ItemRecord("a3", "true_false", "A & B", "x", options=[OptionRecord("True", True, "a<b"),
+                                                              OptionRecord("False", False, "c&d")]),
+        ItemRecord("a4", "short_answer", "Name  <two spaces>", "E", answers=[["x"]]),
+    ]
+    text = write_gift(items)
+    assert "::a1::[html]Is 3 &lt; 5 &amp; 2 &gt; 1? {" in text and "=&lt;yes&gt; #Right &amp; &lt;ok&gt;" in text
+    assert "::a2::[html]Use &lt;br&gt; in {=HTML &amp; XML ####E} tags." in text
+    assert "::a4::Name  <two spaces> {=x ####E}" in text
+    back = parse_gift(text).items
+    for a, b in zip(items, back):
+        _same(a, b)
+        assert a.options == b.options

@@ -37,12 +37,13 @@ def hidden(page: str, name: str) -> str:
 
 def confirm_data(page: str) -> dict:
     form = page[page.index('id="confirm-form"'):]
-    return {name: hidden(form, name) for name in ("csrf_token", "bank", "new_title", "fmt", "filename", "content", "digest")}
+    return {name: hidden(form, name) for name in ("csrf_token", "bank", "new_title", "fmt", "new_status", "filename", "content", "digest")}
 
 
-def upload(client, csrf, data: bytes, name: str, bank="__new__", slug="", title="", fmt="auto"):
+def upload(client, csrf, data: bytes, name: str, bank="__new__", slug="", title="", fmt="auto", new_status="published"):
     return client.post("/teach/import", data={
         "csrf_token": csrf(client), "bank": bank, "new_slug": slug, "new_title": title, "fmt": fmt,
+        "new_status": new_status,
         "file": (io.BytesIO(data), name), "preview": "Preview"}, content_type="multipart/form-data")
 
 
@@ -251,3 +252,148 @@ def test_left_out_lists_what_each_writer_leaves_out(db):
     assert left_out(FORMATS["json"], record) == []
     assert "two-gaps" in left_out(FORMATS["gift"], record) and "two-gaps" in left_out(FORMATS["xml"], record)
     assert "two-gaps" not in left_out(FORMATS["apkg"], record)
+
+
+# --- what a new user's test found ----------------------------------------------------------------
+
+def run_cli(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_untitled_questions_of_two_files_do_not_replace_each_other(app, db, tmp_path):
+    (tmp_path / "a.gift").write_text("What is 2+2? {=4 ~5}\n", encoding="utf-8")
+    (tmp_path / "b.gift").write_text("What colour is the sky? {=blue ~green}\n", encoding="utf-8")
+    (tmp_path / "a.xml").write_text('<quiz><question type="truefalse"><name><text>Question 1</text></name>'
+                                    '<questiontext><text>Ice is cold.</text></questiontext>'
+                                    '<answer fraction="100"><text>true</text></answer>'
+                                    '<answer fraction="0"><text>false</text></answer></question></quiz>')
+    (tmp_path / "b.xml").write_text((tmp_path / "a.xml").read_text().replace("Ice is cold.", "Fire is cold."))
+    for name in ("a.gift", "b.gift", "a.xml", "b.xml"):
+        result = run_cli(app, "import", str(tmp_path / name), "--bank", "untitled")
+        assert result.exit_code == 0 and "1 created, 0 updated" in result.output, (name, result.output)
+    stems = sorted(db.session.scalars(select(Question.stem)))
+    assert stems == ["Fire is cold.", "Ice is cold.", "What colour is the sky?", "What is 2+2?"]
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("dup.gift", b"::zz::Q1 {=a ~b}\n\n::zz::Q3 {=e ~f}\n", "dup.gift:3: the title ::zz:: is used twice"),
+    ("dup.xml", b'<quiz><question type="truefalse"><idnumber>x1</idnumber><questiontext><text>A</text>'
+                b'</questiontext><answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false'
+                b'</text></answer></question><question type="truefalse"><idnumber>x1</idnumber><questiontext>'
+                b'<text>B</text></questiontext><answer fraction="100"><text>true</text></answer><answer fraction="0">'
+                b'<text>false</text></answer></question></quiz>', "&lt;idnumber&gt;x1&lt;/idnumber&gt; is used twice"),
+    ("nul.gift", b"::n1::Q with NUL \x00 inside {=a ~b}\n", "nul.gift:1: the file holds a NUL character"),
+    ("nul.csv", b"id,kind,stem,options,keys\nq1,single_choice,A\x00B,x | y,1\n", "nul.csv:2: the file holds a NUL"),
+    ("nul.json", b'{"format": "studyapp-bank/1", "slug": "ab", "title": "T", "items": [{"id": "a", "kind": '
+                 b'"true_false", "stem": "S\\u0000", "key": true}]}', "item a: a NUL character"),
+    ("same.gift", b"::e12::Same option twice {=a ~a}\n", "same.gift:1: item e12: two options have the same text"),
+    ("empty.gift", b"   \n\n", "no questions found: is it really a Moodle GIFT file?"),
+    ("quiz.xml", b"<quiz></quiz>", "no questions found: is it really a Moodle XML file?"),
+    ("essay.gift", b"::e::Write about Harbin. {}\n", "none of the file&#39;s 1 question(s) is of a kind studyapp"),
+    ("two.json", b'{"format": "studyapp-bank/1", "slug": "ab", "title": "T", "items": [{"id": "a", "kind": '
+                 b'"true_false", "stem": "S"}, {"id": "b", "kind": "cloze", "stem": "No gap", "gaps": [["x"]]}]}',
+     "item a: a true_false item needs &#39;key&#39;; line 1: item b: the stem has 0 gap(s)"),
+])
+def test_bad_files_found_by_the_tester_are_400_and_write_nothing(client, db, login_as, csrf, name, data, words):
+    login_as("instructor")
+    page = upload(client, csrf, data, name, slug="ne")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and words in text, text[-2500:]
+    assert count(db, Bank) == 0 and count(db, Question) == 0
+
+
+def test_a_file_cannot_rewrite_the_study_text_another_bank_cites(client, db, login_as, csrf, symposium_bank):
+    record = bank_record(symposium_bank)
+    record.document.title, record.document.summary = "TAMPERED TITLE", "TAMPERED SUMMARY"
+    record.document.passages[0].heading = "TAMPERED HEADING"
+    data, _ = FORMATS["json"].write(record)
+    login_as("instructor")
+    page = upload(client, csrf, data, "evil.json", slug="evil").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    doc = db.session.get(Document, symposium_bank.document_id)
+    assert "TAMPERED" not in doc.title
+    assert "TAMPERED" not in (doc.summary or "") and "TAMPERED" not in (doc.passages[0].heading or "")
+    evil = db.session.scalar(select(Bank).where(Bank.slug == "evil"))
+    assert evil.document_id == symposium_bank.document_id and len(evil.items) == 44
+
+
+def test_new_items_can_come_in_as_drafts(client, db, login_as, csrf, symposium_bank):
+    """"New items: drafts" makes the items the bank does not have drafts; the ones it has keep theirs."""
+    login_as("instructor")
+    gift = "::hs-new-1::A new question? {T####Yes.}\n\n" + FORMATS["gift"].write(bank_record(symposium_bank))[0].decode()
+    page = upload(client, csrf, gift.encode(), "more.gift", bank="harbin-symposium-2023", new_status="draft")
+    text = page.get_data(as_text=True)
+    assert "1 new, 0 changed, 44 unchanged" in text and "New items will be drafts" in text
+    assert client.post("/teach/import/confirm", data=confirm_data(text)).status_code == 303
+    statuses = dict(db.session.execute(select(Question.ext_id, Question.status)
+                                       .where(Question.bank_id == symposium_bank.id)).all())
+    assert statuses.pop("hs-new-1") == "draft" and set(statuses.values()) == {"published"}
+    tampered = dict(confirm_data(text), new_status="published")
+    assert client.post("/teach/import/confirm", data=tampered).status_code == 400
+
+
+def test_two_imports_of_one_file_at_once_both_succeed(app, db, make_user):
+    """A double-clicked Import: the second import waits for the first, then changes nothing (no 409)."""
+    import threading
+
+    from studyapp.interchange.store import import_items
+
+    parsed = FORMATS["gift"].read(GIFT.encode(), "n.gift")
+    import_items("race", parsed.items[:1], title="Race")  # the bank exists: imports lock it
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                report = import_items("race", FORMATS["gift"].read(GIFT.encode(), "n.gift").items)
+                outcomes.append((len(report.created), len(report.unchanged)))
+            except Exception as exc:  # noqa: BLE001 - the test reports it
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == [(0, 2), (1, 1)]
+    assert count(db, Question) == 2
+
+
+def test_cli_imports_a_bank_file_that_names_its_source_and_lists_every_problem(app, db, tmp_path):
+    from tests.conftest import SYMPOSIUM_BANK
+
+    result = run_cli(app, "import", str(SYMPOSIUM_BANK), "--bank", "copy", "--title", "Copy", "--as-drafts")
+    assert result.exit_code == 0 and "44 created" in result.output, result.output
+    assert set(db.session.scalars(select(Question.status))) == {"draft"}
+    assert db.session.scalar(select(Bank.title).where(Bank.slug == "copy")) == "Copy"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: studyapp-bank/1\nslug: ab\ntitle: T\nitems:\n  - {id: a, kind: true_false, stem: S}\n"
+                   "  - {id: b, kind: true_false, stem: S, key: 3}\n  - {id: c, kind: essay, stem: S}\n")
+    out = run_cli(app, "import", str(bad), "--bank", "x1").output
+    assert f"{bad}:5: item a: a true_false item needs 'key'; line 6: item b:" in out and "line 7: item c:" in out
+    short = run_cli(app, "import", str(bad), "--bank", "x")
+    assert short.exit_code == 1 and "use 2 to 64 lower-case letters, digits and '-'" in short.output
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text("id,kind,stem,options,keys,passage\nq1,single_choice,A?,x | y,1,3\n")
+    cites = run_cli(app, "import", str(csv_file), "--bank", "nodoc")
+    assert cites.exit_code == 1 and f"{csv_file}: item q1 cites passage 3, but the bank has no source text" in cites.output
+
+
+def test_export_content_types_have_one_charset(client, db, login_as, symposium_bank):
+    login_as("instructor")
+    for name in ("gift", "aiken", "csv", "yaml"):
+        got = client.get(f"/teach/banks/harbin-symposium-2023/export/{name}")
+        assert got.headers["Content-Type"].count("charset") == 1, name
+
+
+def test_preview_shows_option_feedback_and_caps_the_table(client, db, login_as, csrf, monkeypatch):
+    from studyapp.teach import interchange_views
+
+    monkeypatch.setattr(interchange_views, "PREVIEW_ROWS", 1)
+    login_as("instructor")
+    text = upload(client, csrf, GIFT.encode(), "ne.gift", slug="ne").get_data(as_text=True)
+    assert 'option-feedback">If “Changchun”: Not that one.</div>' in text
+    assert "The table shows the first 1 of 2 items; all of them are imported." in text

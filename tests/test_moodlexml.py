@@ -110,6 +110,7 @@ def test_short_answer_partial_credit_is_noted_not_kept(features):
         (40, f"<idnumber>NC Rivers</idnumber> cannot be an id (lower-case letters, digits, '.', '_', '-'): "
              f"the item's id is {features.items[1].ext_id}"),
         (81, "river-through-harbin: answer 'Sungari basin' (50%) not kept (only 100% answers are)"),
+        (103, "/quiz/question[10]/questiontext: Markdown is kept as written (studyapp shows it as plain text)"),
         (125, f"{last}: partial-credit answer 'Qiqihar' (50%) read as a wrong answer"),
     ]
 

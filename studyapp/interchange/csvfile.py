@@ -40,9 +40,10 @@ back gives the same items.
 A file with any error yields nothing: :class:`InterchangeError` names the row (the
 header is row 1, as in a spreadsheet), the column and the reason.
 
-Cells are written as they are (a stem starting with ``=`` stays so, for an exact round
-trip): a spreadsheet program may read such a cell as a formula, so open exported files
-with formulas off, or import them as text.
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be run
+as a formula by a spreadsheet program (OWASP's "CSV injection"): :func:`write_csv` writes
+it with a leading ``'`` (which spreadsheets show as text), and :func:`parse_csv` removes a
+``'`` before such a character, so the round trip stays exact.
 """
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ def parse_csv(data: bytes, source: str = "<csv>") -> list[ItemRecord]:
             continue
         if len(row) > len(header):
             raise InterchangeError(source, number, f"the row has {len(row)} cells but the header has {len(header)}")
-        cells = {name: row[i].replace("\r\n", "\n").replace("\r", "\n") if i < len(row) else ""
+        cells = {name: _unguard(row[i].replace("\r\n", "\n").replace("\r", "\n")) if i < len(row) else ""
                  for i, name in enumerate(header)}
         item = _item(cells, source, number)
         if item.ext_id in seen:
@@ -254,6 +255,20 @@ def _choice(kind: str, options_cell: str, keys_cell: str, fail) -> tuple[list[st
     return options, keys
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Cells starting with one of these are formulas to a spreadsheet program (OWASP "CSV injection")."""
+
+
+def _guard(cell: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula with ``'`` (shown as text)."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def _unguard(cell: str) -> str:
+    """Undo :func:`_guard`: ``'=x`` reads as ``=x`` (a ``'`` before anything else is kept)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
+
+
 def write_csv(items: list[ItemRecord]) -> bytes:
     """Write items as CSV (UTF-8 with a byte order mark, commas, CRLF, every column).
 
@@ -275,6 +290,7 @@ def write_csv(items: list[ItemRecord]) -> bytes:
             keys = ", ".join(str(i) for i, o in enumerate(item.options, start=1) if o.is_key)
         else:
             answers = " || ".join(_join(gap) for gap in item.answers)
-        writer.writerow([item.ext_id, item.kind, item.stem, options, keys, answers, item.explanation,
-                         "" if item.passage is None else item.passage, item.status, item.origin])
+        writer.writerow([_guard(c) for c in (item.ext_id, item.kind, item.stem, options, keys, answers,
+                                             item.explanation)]
+                        + ["" if item.passage is None else item.passage, item.status, item.origin])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -159,6 +159,14 @@ def checked(parsed: Parsed, source: str, fmt: "Format") -> Parsed:
     return parsed
 
 
+def _categories_note(categories) -> list[str]:
+    names = sorted({c for c in categories if c})
+    if not names:
+        return []
+    return [f"the file's categories ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}) are not kept: "
+            "every item goes into the bank you import into"]
+
+
 def _read_gift(data: bytes, source: str) -> Parsed:
     try:
         result = parse_gift(_decode(data, source), source)
@@ -166,6 +174,7 @@ def _read_gift(data: bytes, source: str) -> Parsed:
         raise InterchangeError(source, exc.line or 0, exc.reason) from None
     notes = [f"line {line}: {remark}" for line, remark in result.notes]
     notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
+    notes += _categories_note(result.categories.values())
     return Parsed(result.items, [f"line {line}: {kind}" + (f" ({title})" if title else "")
                                  for line, kind, title in result.unsupported], notes=notes,
                   carries=frozenset({"ext_id", "explanation", "feedback"}), lines=dict(result.lines))
@@ -210,6 +219,7 @@ def _read_xml(data: bytes, source: str) -> Parsed:
     result = parse_moodle_xml(data, source)
     notes = [f"line {line}: {remark}" for line, remark in result.notes]
     notes += [f"line {line}: {ext_id}: {reason}" for line, ext_id, reason in result.problems]
+    notes += _categories_note(result.categories.values())
     return Parsed(result.items, not_supported=list(result.unsupported), notes=notes,
                   carries=frozenset({"ext_id", "explanation", "feedback"}), lines=dict(result.lines))
 

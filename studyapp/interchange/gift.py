@@ -36,6 +36,7 @@ Conventions of this module (not part of GIFT):
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -290,6 +291,11 @@ class _Reader:
             title = _text(chars[2:end]).strip()
             chars = chars[end + 2:]
         fmt, chars = _format(chars)
+        if fmt == "markdown":
+            self.result.notes.append((first, "Markdown is kept as written (studyapp shows it as plain text)"))
+        if fmt == "html" and re.search(r"<(img|video|audio|object|embed|iframe)\b", _text(chars), re.IGNORECASE):
+            self.result.notes.append((first, "an image or other media is not kept (items are text): check the "
+                                             "question still makes sense without it"))
         opening = _find(chars, "{")
         if opening < 0:
             if _find(chars, "}") >= 0:
@@ -415,6 +421,10 @@ class _Reader:
             keys = sum(o.is_key for o in options)
             if keys == 0:
                 raise self.error(line, "no correct answer (give one '=' answer or positive ~%w% weights)")
+            total = sum(w for m, w, t, fb in answers if w is not None and w > 0)
+            if abs(total - 100) > 0.01:
+                self.result.notes.append((line, f"the keys' weights add up to {total:g}%: weights are not kept, "
+                                                "studyapp marks the keys and distractors by its own rule"))
             kind = "multiple_response"
         return ItemRecord(ext_id, kind, stem, general, options=options)
 
@@ -471,8 +481,9 @@ def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
 
 # ---------------------------------------------------------------- writing
 
-def escape(text: str) -> str:
-    """Escape GIFT's special characters (and newlines) in a text."""
+def escape(text: str, guard: bool = True) -> str:
+    """Escape GIFT's special characters (and newlines) in a text; with ``guard``, a text that
+    starts with a format marker or ``//`` gets ``[plain]`` in front (kept as text)."""
     out = []
     for ch in text:
         if ch in ESCAPABLE:
@@ -484,7 +495,7 @@ def escape(text: str) -> str:
         else:
             out.append(ch)
     result = "".join(out)
-    if _FORMAT.match(result) or result.lstrip().startswith("//"):
+    if guard and (_FORMAT.match(result) or result.lstrip().startswith("//")):
         result = "[plain]" + result  # keep a leading [html] / // as text
     return result
 
@@ -507,43 +518,57 @@ def _weight(value: float) -> str:
     return text
 
 
-def _option_feedback(option: OptionRecord) -> str:
-    return f" #{escape(option.feedback)}" if option.feedback else ""
+def _option_feedback(option: OptionRecord, esc=None) -> str:
+    return f" #{(esc or escape)(option.feedback)}" if option.feedback else ""
+
+
+def _looks_like_html(item: ItemRecord) -> bool:
+    """True if a text of the item holds ``<`` or ``&`` (which Moodle's default text format would
+    read as markup) and no run of white space (which HTML would collapse)."""
+    texts = [item.stem, item.explanation, *(o.text for o in item.options), *(o.feedback for o in item.options),
+             *(a for gap in item.answers for a in gap)]
+    return any("<" in t or "&" in t for t in texts) and not any(
+        re.search(r"\s\s|[\t\n\r]", t) or t != t.strip() or _FORMAT.match(t) or t.startswith("//") for t in texts)
 
 
 def _item_gift(item: ItemRecord) -> str:
-    general = f" ####{escape(item.explanation)}" if item.explanation else ""
+    # Text with < or & is written as [html] with entities (&lt; &amp;), so that Moodle shows it
+    # as text rather than reading it as markup; parse_gift decodes it back.
+    mark, esc = "", escape
+    if _looks_like_html(item):
+        mark, esc = "[html]", (lambda t: escape(html.escape(t, quote=False), guard=False))
+    general = f" ####{esc(item.explanation)}" if item.explanation else ""
     head = f"::{escape(item.ext_id)}::"
     if item.kind == "true_false":
         key = any(o.is_key and o.text.strip().lower() in ("true", "t") for o in item.options)
         right = next((o.feedback for o in item.options if o.is_key), "")
         wrong = next((o.feedback for o in item.options if not o.is_key), "")
         # {T#feedback for a wrong answer#feedback for a right answer}
-        fb = f"#{escape(wrong) or ' '}#{escape(right)}" if right else (f"#{escape(wrong)}" if wrong else "")
-        return f"{head}{escape(item.stem)} {{{'TRUE' if key else 'FALSE'}{fb}{general}}}"
+        fb = f"#{esc(wrong) or ' '}#{esc(right)}" if right else (f"#{esc(wrong)}" if wrong else "")
+        return f"{head}{mark}{esc(item.stem)} {{{'TRUE' if key else 'FALSE'}{fb}{general}}}"
     if item.kind in ("single_choice", "multiple_response"):
-        lines = [f"{head}{escape(item.stem)} {{"]
+        lines = [f"{head}{mark}{esc(item.stem)} {{"]
         if item.kind == "single_choice":
             for o in item.options:
-                lines.append(f"\t{'=' if o.is_key else '~'}{escape(o.text)}{_option_feedback(o)}")
+                lines.append(f"\t{'=' if o.is_key else '~'}{esc(o.text)}{_option_feedback(o, esc)}")
         else:
             keys = sum(o.is_key for o in item.options)
             for o in item.options:
                 w = _weight(100 / keys) if o.is_key else "-100"
-                lines.append(f"\t~%{w}%{escape(o.text)}{_option_feedback(o)}")
+                lines.append(f"\t~%{w}%{esc(o.text)}{_option_feedback(o, esc)}")
         if general:
             lines.append(f"\t{general.strip()}")
         lines.append("}")
         return "\n".join(lines)
-    answers = " ".join(f"={escape(a)}" for a in item.answers[0])
+    answers = " ".join(f"={esc(a)}" for a in item.answers[0])
     if item.kind == "short_answer":
-        return f"{head}{escape(item.stem)} {{{answers}{general}}}"
+        return f"{head}{mark}{esc(item.stem)} {{{answers}{general}}}"
     # cloze with one gap
     m = GAP.search(item.stem)
     before, after = item.stem[:m.start()], item.stem[m.end():]
     if not after.strip():  # gap ends the stem: keep the ___ and put the answers after it
-        return f"{head}{escape(item.stem)} {{{answers}{general}}}"
-    return f"{head}{escape(before)}{{{answers}{general}}}{escape(after)}"
+        return f"{head}{mark}{esc(item.stem)} {{{answers}{general}}}"
+    return f"{head}{mark}{esc(before)}{{{answers}{general}}}{esc(after)}"
 
 
 def write_gift(items: list[ItemRecord], category: str | None = None, *,

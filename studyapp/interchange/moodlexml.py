@@ -171,6 +171,11 @@ class _Reader:
             raise self.error(inner[0], f"{where}/text", f"<{inner[0].tag}> inside <text>: put HTML in "
                                                          "<![CDATA[ ... ]]> or escape it")
         raw = inner.text or ""
+        if fmt == "html" and re.search(r"<(img|video|audio|object|embed|iframe)\b", raw, re.IGNORECASE):
+            self.note(inner, f"{where}: an image or other media is not kept (items are text): check the "
+                             "question still makes sense without it")
+        if fmt == "markdown" and tag == "questiontext":
+            self.note(inner, f"{where}: Markdown is kept as written (studyapp shows it as plain text)")
         return _html(raw) if fmt == "html" else raw.strip()
 
     def run(self) -> MoodleXmlResult:
@@ -281,7 +286,10 @@ class _Reader:
 
     def short(self, q, path, label, answers, ext_id, stem, explanation) -> ItemRecord:
         accepted = []
-        for f, t, _, answer in answers:
+        for f, t, fb, answer in answers:
+            if fb:
+                self.note(answer, f"{ext_id}: feedback on the answer {t!r} not kept (studyapp keeps feedback "
+                                  "on options only)")
             if f != 100:
                 self.note(answer, f"{ext_id}: answer {t!r} ({f:g}%) not kept (only 100% answers are)")
                 continue

@@ -316,7 +316,7 @@ def store_drafts(bank_slug: str, bank_title: str, document: DocumentRecord, item
 
 def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentRecord | None = None,
                  title: str = "", description: str = "", carries: frozenset[str] = CARRIED,
-                 dry_run: bool = False) -> LoadReport:
+                 new_status: str | None = None, dry_run: bool = False) -> LoadReport:
     """Import items from a file into a bank (created if needed), in one transaction.
 
     The bank keeps its title and description; a new bank takes ``title`` (else the slug) and
@@ -334,6 +334,8 @@ def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentR
             the bank keeps its own values of the others (a GIFT file has no passages: importing
             it back must not drop the items' citations). Without ``ext_id`` (Aiken), an item is
             the bank's item with the same kind, stem and option texts, if there is one.
+        new_status: if given ("draft" or "published"), the status of the items the bank does not
+            have yet, whatever the file says (e.g. drafts, to review before learners see them).
         dry_run: roll back at the end (the report says what an import would do).
     Returns:
         The load report (created, updated, unchanged ext_ids).
@@ -382,6 +384,11 @@ def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentR
                 kept = {o.text: o.feedback for o in old.options}
                 for option in rec.options:
                     option.feedback = kept.get(option.text, "")
+    if new_status is not None:
+        present = set(db.session.scalars(select(Question.ext_id).where(Question.bank_id == bank.id))) if bank else set()
+        for rec in items:
+            if rec.ext_id not in present:
+                rec.status = new_status
     record = BankRecord(slug=bank_slug, title=bank.title if bank else (title.strip() or bank_slug),
                         description=bank.description if bank else description, document=document,
                         items=items)

@@ -2,7 +2,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..interchange.sourcetext import SLUG
@@ -78,6 +78,11 @@ class ImportForm(FlaskForm):
                                                       Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
     new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
     fmt = SelectField("Format", validate_choice=True)
+    new_status = SelectField("New items", choices=[("published", "published: learners see them at once"),
+                                                   ("draft", "drafts: wait in the review queue")],
+                             default="published", validate_choice=True,
+                             description="Items the bank does not have yet. Items it has keep their status "
+                                         "unless the file gives one (JSON, YAML, CSV).")
     file = FileField("File (at most 2 MB)")
     preview = SubmitField("Preview")
 
@@ -88,6 +93,7 @@ class ImportConfirmForm(FlaskForm):
     bank = HiddenField(validators=[DataRequired(), Length(max=64), Regexp(SLUG.pattern)])
     new_title = HiddenField(validators=[Length(max=200)])
     fmt = HiddenField(validators=[DataRequired(), Length(max=10)])
+    new_status = HiddenField(validators=[AnyOf(["published", "draft"])])
     filename = HiddenField(validators=[Length(max=300)])
     content = HiddenField(validators=[DataRequired()])
     digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])

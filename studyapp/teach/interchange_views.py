@@ -32,10 +32,10 @@ BY_NAME = "auto"
 TOO_LARGE = "The file is larger than {mb} MB; split it into smaller files."
 
 
-def _signature(bank: str, fmt: str, content: str) -> str:
+def _signature(bank: str, fmt: str, new_status: str, content: str) -> str:
     """HMAC-SHA256 (hex, 64 characters) of what the preview showed, keyed with the secret key."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(key, "\x1f".join((bank, fmt, content)).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, "\x1f".join((bank, fmt, new_status, content)).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _parse(fmt: Format, data: bytes, name: str) -> Parsed:
@@ -82,7 +82,8 @@ def import_file():
         else:
             limit = current_app.config["MAX_IMPORT_BYTES"]
             data, name = upload.read(limit + 1), upload.filename
-            preview, status = _preview(slug, form.new_title.data or "", form.fmt.data, name, data)
+            preview, status = _preview(slug, form.new_title.data or "", form.fmt.data, form.new_status.data,
+                                       name, data)
     elif request.method == "POST":
         status = 400
         if not form.errors.get("csrf_token"):
@@ -91,13 +92,19 @@ def import_file():
     return render_template("teach/import.html", form=form, preview=preview), status
 
 
-def _preview(slug: str, title: str, fmt_name: str, name: str, data: bytes) -> tuple[dict | None, int]:
+PREVIEW_ROWS = 200
+"""The preview table shows at most this many items (the counts cover them all)."""
+
+
+def _preview(slug: str, title: str, fmt_name: str, new_status: str, name: str,
+             data: bytes) -> tuple[dict | None, int]:
     """Parse the upload and import it in a dry run; return what the preview page shows and the status."""
     try:
         fmt = format_for(name, None if fmt_name == BY_NAME else fmt_name)
         parsed = _parse(fmt, data, name)
         report = import_items(slug, parsed.items, document=parsed.document, title=title or parsed.title,
-                              description=parsed.description, carries=parsed.carries, dry_run=True)
+                              description=parsed.description, carries=parsed.carries, new_status=new_status,
+                              dry_run=True)
     except InterchangeError as exc:
         flash(f"Nothing can be imported from this file: {exc}", "danger")
         return None, 400
@@ -105,9 +112,11 @@ def _preview(slug: str, title: str, fmt_name: str, name: str, data: bytes) -> tu
         flash(f"Nothing can be imported from this file: {name}: {exc}", "danger")
         return None, 409
     content = base64.b64encode(data).decode("ascii")
-    confirm = ImportConfirmForm(formdata=None, bank=slug, new_title=title, fmt=fmt.name, filename=name,
-                                content=content, digest=_signature(slug, fmt.name, content))
-    return {"fmt": fmt, "name": name, "parsed": parsed, "report": report, "bank": slug, "confirm": confirm}, 200
+    confirm = ImportConfirmForm(formdata=None, bank=slug, new_title=title, fmt=fmt.name, new_status=new_status,
+                                filename=name, content=content,
+                                digest=_signature(slug, fmt.name, new_status, content))
+    return {"fmt": fmt, "name": name, "parsed": parsed, "report": report, "bank": slug, "confirm": confirm,
+            "rows": parsed.items[:PREVIEW_ROWS], "new_status": new_status}, 200
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -117,8 +126,9 @@ def import_confirm():
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         abort(400, description="The import form could not be read; upload the file again.")
-    slug, fmt_name, content = form.bank.data, form.fmt.data, form.content.data
-    if not hmac.compare_digest(form.digest.data, _signature(slug, fmt_name, content)) or fmt_name not in FORMATS:
+    slug, fmt_name, content, new_status = form.bank.data, form.fmt.data, form.content.data, form.new_status.data
+    if not hmac.compare_digest(form.digest.data, _signature(slug, fmt_name, new_status, content)) \
+            or fmt_name not in FORMATS:
         abort(400, description="This is not the file that was previewed; upload it again.")
     try:
         data = base64.b64decode(content, validate=True)
@@ -129,7 +139,7 @@ def import_confirm():
         parsed = _parse(FORMATS[fmt_name], data, name)
         report = import_items(slug, parsed.items, document=parsed.document,
                               title=form.new_title.data or parsed.title, description=parsed.description,
-                              carries=parsed.carries)
+                              carries=parsed.carries, new_status=new_status)
     except InterchangeError as exc:
         abort(400, description=f"Nothing was imported: {exc}")
     except StoreError as exc:
