@@ -437,3 +437,69 @@ def test_saves_racing_a_submit_are_marked_or_refused(app, db, live_server, make_
     assert marks == {p: 1.0 for p in landed}
     assert attempt.marks == len(landed)
     assert attempt.score_percent == round(100 * len(landed) / 12, 2)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("cards", ["new", "existing"])
+def test_one_learners_attempts_submitted_at_once_rate_each_card_every_time(app, db, make_bank, make_user, cards):
+    """A learner with 4 exams in progress on one bank (4 tabs), all with the same 5 items, submits
+    them at the same moment: all 4 are submitted with 3 marks (60%), and each of the 4 answered
+    items' cards gets every rating: no rating is lost (a card read by two submissions at once) and
+    no submission fails on the cards (two creating one learner's card for one item, or locking
+    cards in opposite orders). ``new``: no card yet, items in random order; reps 4 and 16 review
+    logs. ``existing``: one submitted attempt first (reps 1), then 4 attempts with the items in
+    the same order; reps 5 and 20 review logs."""
+    bank = make_bank(TINY_ITEMS)
+    user = make_user()
+    ids = []
+    order = list(db.session.scalars(select(Question.id).where(Question.bank_id == bank.id).order_by(Question.id)))
+    for _ in range(5 if cards == "existing" else 4):
+        attempt = start_attempt(user, bank, 5, item_ids=order if cards == "existing" else None)
+        tiny_answers(attempt)
+        ids.append(attempt.id)
+    if cards == "existing":
+        assert submit_attempt(db.session.get(Attempt, ids.pop(0))).submitted
+    db.session.commit()
+
+    def submit(i: int):
+        with app.app_context():
+            try:
+                return submit_attempt(db.session.get(Attempt, ids[i])).submitted
+            finally:
+                db.session.remove()
+
+    assert no_errors(run_at_once(submit, 4)) == [True] * 4
+    db.session.rollback()
+    assert [(a.status, a.marks, a.score_percent) for a in db.session.scalars(
+        select(Attempt).where(Attempt.id.in_(ids)).order_by(Attempt.id))] == [("submitted", 3.0, 60.0)] * 4
+    ratings = 5 if cards == "existing" else 4
+    assert sorted(db.session.scalars(select(Card.reps).where(Card.user_id == user.id))) == [ratings] * 4
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 4 * ratings
+
+
+@pytest.mark.timeout(120)
+def test_one_learners_checks_in_practice_tabs_at_once_rate_the_card_every_time(app, db, make_bank, make_user):
+    """A learner checks the right answer to the same item in 4 practice attempts (4 tabs) at the
+    same moment: all 4 checks succeed (mark 1, final) and the item's card is rated 4 times
+    (reps 4, 4 review logs), none refused as a clash or lost."""
+    bank = make_bank(TINY_ITEMS)
+    user = make_user()
+    single = db.session.scalar(select(Question.id).where(Question.bank_id == bank.id, Question.ext_id == "t-single"))
+    ids = [start_attempt(user, bank, 1, mode="practice", item_ids=[single]).id for _ in range(4)]
+    db.session.commit()
+
+    def check(i: int):
+        with app.app_context():
+            try:
+                attempt = db.session.get(Attempt, ids[i])
+                ai = attempt.attempt_items[0]
+                outcome = check_response(attempt, ai, ResponseData(
+                    choice_ids=[o.id for o in ai.item.options if o.is_key]))
+                return outcome.mark, outcome.tries, outcome.final
+            finally:
+                db.session.remove()
+
+    assert no_errors(run_at_once(check, 4)) == [(1.0, 1, True)] * 4
+    db.session.rollback()
+    assert list(db.session.scalars(select(Card.reps).where(Card.user_id == user.id))) == [4]
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 4
