@@ -1,29 +1,40 @@
 """Nothing lost under concurrency (issue 7, part 4).
 
 Many requests on one attempt at the same moment, through a real threaded HTTP server (werkzeug's,
-serving the test app on the test database) and at the function level. Every test runs on SQLite
-(the default) and on PostgreSQL (``TEST_DATABASE_URL``), and checks exact counts, marks and
-statuses.
+serving the test app on the test database) and at the function level; and processes killed with
+SIGKILL in the middle of an import or a submission (``tests/kill_runner.py``). Every test runs on
+SQLite (the default) and on PostgreSQL (``TEST_DATABASE_URL``), and checks exact counts, marks
+and statuses.
 """
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 from flask import has_request_context, request
-from sqlalchemy import event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import make_server
 
 from studyapp.attempting import check_response, response_data, save_response, start_attempt, submit_attempt
 from studyapp.kinds import ResponseData
-from studyapp.models import Attempt, AttemptItem, Card, Question, Response, ReviewLog
+from studyapp.models import (
+    AcceptedAnswer, Attempt, AttemptItem, Bank, Card, Document, Option, Passage, Question, Response, ReviewLog,
+)
 from studyapp.models.base import utcnow
-from tests.conftest import PASSWORD, TINY_ITEMS, TOKEN
+from tests.conftest import PASSWORD, ROOT, TINY_ITEMS, TOKEN
 
 THREADS = 16
 
@@ -503,3 +514,384 @@ def test_one_learners_checks_in_practice_tabs_at_once_rate_the_card_every_time(a
     db.session.rollback()
     assert list(db.session.scalars(select(Card.reps).where(Card.user_id == user.id))) == [4]
     assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 4
+
+
+# -- 3. processes killed mid-way ---------------------------------------------------------------
+
+def is_postgres(app) -> bool:
+    """True when the test database is PostgreSQL."""
+    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+
+
+class Killable:
+    """``python -m tests.kill_runner ARGS`` on the test database, in a process of its own.
+
+    Args:
+        app: the test app (its database URL is passed as ``DATABASE_URL``; on PostgreSQL with an
+            ``application_name`` of its own, to find its server process).
+        tmp_path: where the flag directory is made.
+        args: the runner's arguments.
+        stop_at: ``KILL_RUNNER_STOP_AT`` (see ``tests/kill_runner.py``), or None.
+    """
+
+    def __init__(self, app, tmp_path: Path, args: list[str], stop_at: str | None = None):
+        self.app = app
+        self.name = f"conc-kill-{uuid.uuid4().hex[:12]}"
+        self.flags = tmp_path / self.name
+        self.flags.mkdir()
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if is_postgres(app):
+            url = url.update_query_dict({"application_name": self.name})
+        env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False),
+               "STUDYAPP_CONFIG": "config.Config", "SECRET_KEY": "kill-runner-secret-" + "k" * 32,
+               "KILL_RUNNER_FLAGS": str(self.flags)}
+        env.pop("KILL_RUNNER_STOP_AT", None)
+        if stop_at:
+            env["KILL_RUNNER_STOP_AT"] = stop_at
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.kill_runner", *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.killed = False
+
+    def flag(self, name: str) -> bool:
+        """True if the runner has left the flag ``name``."""
+        return (self.flags / name).exists()
+
+    def wait_for(self, name: str, timeout: float = 25) -> None:
+        """Wait until the flag ``name`` is there (the process still running).
+
+        Raises:
+            AssertionError: the process ended first, or the timeout passed.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.flag(name):
+            assert self.proc.poll() is None, f"the runner ended before {name!r}: {self.proc.communicate()}"
+            assert time.monotonic() < deadline, f"no {name!r} flag after {timeout} s"
+            time.sleep(0.005)
+
+    def kill(self) -> None:
+        """SIGKILL the process if it is still running, and wait until it (and on PostgreSQL its
+        server process) is gone."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.killed = True
+        self.proc.communicate(timeout=20)
+        if self.killed:
+            assert self.proc.returncode == -signal.SIGKILL
+        self.wait_gone()
+
+    def wait_gone(self, timeout: float = 20) -> None:
+        """On PostgreSQL, wait until no server process serves this runner's connections."""
+        if not is_postgres(self.app):
+            return
+        from studyapp.extensions import db
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with db.engine.connect() as conn:  # a new transaction each time: a fresh pg_stat_activity
+                left = conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
+                                   {"n": self.name})
+            if not left:
+                return
+            assert time.monotonic() < deadline, "the killed runner's server process is still there"
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 60) -> str:
+        """Wait for the process to end by itself; return its output.
+
+        Raises:
+            AssertionError: it failed.
+        """
+        out, err = self.proc.communicate(timeout=timeout)
+        assert self.proc.returncode == 0, err
+        self.wait_gone()
+        return out
+
+    def report(self, outcome: str) -> str:
+        """One line for the test's output: killed or not, after how long, the flags, the outcome."""
+        flags = sorted(p.name for p in self.flags.iterdir())
+        return (f"runner {'killed' if self.killed else 'finished'} after {time.monotonic() - self.started:.1f} s; "
+                f"flags {flags}; database as {outcome}")
+
+    def pg_state(self) -> list[tuple]:
+        """PostgreSQL: ``(state, wait_event_type, has a transaction id)`` of the runner's server process."""
+        from studyapp.extensions import db
+
+        with db.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT state, wait_event_type, backend_xid IS NOT NULL FROM pg_stat_activity "
+                "WHERE application_name = :n"), {"n": self.name})]
+
+
+@pytest.fixture()
+def spawn(app, db, tmp_path):
+    """Return ``spawn(args, stop_at=None) -> Killable``; any runner still alive when the test
+    ends (a failed assertion) is killed before the tables are emptied."""
+    runners: list[Killable] = []
+
+    def start(args: list[str], stop_at: str | None = None) -> Killable:
+        runners.append(Killable(app, tmp_path, args, stop_at=stop_at))
+        return runners[-1]
+
+    yield start
+    for runner in runners:
+        if runner.proc.poll() is None:
+            runner.kill()
+
+
+def sqlite_path(app) -> Path:
+    """The SQLite test database's file."""
+    return Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+
+
+def assert_mid_transaction(app, runner: Killable) -> None:
+    """Check that the runner, stopped by ``KILL_RUNNER_STOP_AT``, is inside a transaction that has
+    written and is not committed: on PostgreSQL its server process is idle in a transaction with a
+    transaction id; on SQLite the rollback journal exists."""
+    if is_postgres(app):
+        assert runner.pg_state() == [("idle in transaction", "Client", True)]
+    else:
+        assert Path(f"{sqlite_path(app)}-journal").exists()
+
+
+IMPORT_ITEMS = 3000
+IMPORT_PASSAGES = 40
+
+
+@pytest.fixture(scope="module")
+def import_file(tmp_path_factory) -> Path:
+    """A studyapp JSON bank file ``big`` with a 40-passage study text and 3000 items, 600 of each
+    kind: 5400 options (single 3, multiple 4, true/false 2) and 3000 accepted answers (short 2,
+    cloze 1 + 2)."""
+    passages = [{"number": i, "heading": f"Part {i}", "text": f"Passage {i} of the big study text."}
+                for i in range(1, IMPORT_PASSAGES + 1)]
+    items = []
+    for i in range(IMPORT_ITEMS):
+        item = {"id": f"big-{i:05d}", "stem": f"Question {i}?", "explanation": f"Because {i}.",
+                "passage": i % IMPORT_PASSAGES + 1}
+        kind = i % 5
+        if kind == 0:
+            item.update(kind="single_choice", options=[
+                {"text": f"Right {i}", "key": True}, {"text": f"Wrong {i} a"}, {"text": f"Wrong {i} b"}])
+        elif kind == 1:
+            item.update(kind="multiple_response", options=[
+                {"text": f"R1 {i}", "key": True}, {"text": f"R2 {i}", "key": True},
+                {"text": f"W1 {i}"}, {"text": f"W2 {i}"}])
+        elif kind == 2:
+            item.update(kind="true_false", key=bool(i % 2))
+        elif kind == 3:
+            item.update(kind="short_answer", answers=[f"ans{i}", f"alt{i}"])
+        else:
+            item.update(kind="cloze", stem=f"The ___ of {i} and the ___.", gaps=[[f"g{i}"], [f"h{i}", f"k{i}"]])
+        items.append(item)
+    path = tmp_path_factory.mktemp("import") / "big.json"
+    path.write_text(json.dumps({
+        "format": "studyapp-bank/1", "slug": "big", "title": "Big bank",
+        "document": {"slug": "big-text", "title": "Big study text", "passages": passages}, "items": items,
+    }))
+    return path
+
+
+IMPORT_BEFORE = {"banks": 0, "documents": 0, "passages": 0, "items": 0, "options": 0, "accepted_answers": 0}
+IMPORT_AFTER = {"banks": 1, "documents": 1, "passages": IMPORT_PASSAGES, "items": IMPORT_ITEMS,
+                "options": 5400, "accepted_answers": 3000}
+
+
+def content_state(app, db) -> dict[str, int]:
+    """Row counts of the content tables, and of orphans (options and answers of no item, items of
+    no bank, passages of no document, items citing no passage of their bank's document), which
+    must be 0 whatever happened."""
+    db.session.rollback()
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    state = {model.__tablename__: count(model) for model in (Bank, Document, Passage, Question, Option, AcceptedAnswer)}
+    orphans = db.session.scalar(text(
+        "SELECT (SELECT count(*) FROM options WHERE item_id NOT IN (SELECT id FROM items))"
+        " + (SELECT count(*) FROM accepted_answers WHERE item_id NOT IN (SELECT id FROM items))"
+        " + (SELECT count(*) FROM items WHERE bank_id NOT IN (SELECT id FROM banks))"
+        " + (SELECT count(*) FROM passages WHERE document_id NOT IN (SELECT id FROM documents))"
+        " + (SELECT count(*) FROM items i JOIN banks b ON b.id = i.bank_id WHERE i.passage_id IS NULL"
+        "    OR i.passage_id NOT IN (SELECT id FROM passages p WHERE p.document_id = b.document_id))"))
+    assert orphans == 0
+    if not is_postgres(app):
+        assert db.session.scalar(text("PRAGMA integrity_check")) == "ok"
+    return state
+
+
+IMPORT_MOMENTS = {
+    # name: (KILL_RUNNER_STOP_AT, when to kill, outcome: "before", "after" or "either")
+    "during-startup": (None, "0.3 s after the start", "before"),
+    "stopped-among-the-options": ("insert-options", "when stopped", "before"),
+    "stopped-just-before-commit": ("commit", "when stopped", "before"),
+    "0.5-s-after-first-insert": (None, "0.5 s after the write flag", "either"),
+    "at-the-commit-flag": (None, "at the commit flag", "either"),
+    "never": (None, "never", "after"),
+}
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("moment", list(IMPORT_MOMENTS))
+def test_killed_import_leaves_all_or_nothing(app, db, spawn, import_file, moment):
+    """``flask --app studyapp import big.json --bank big`` (3000 items) in its own process on the
+    test database, killed with SIGKILL at one moment: the database then holds the whole bank
+    (1 bank, 1 document, 40 passages, 3000 items, 5400 options, 3000 accepted answers) or nothing
+    of it, never part, and no orphan rows. Killed while stopped inside the transaction (checked:
+    written, not committed) or before it, it must hold nothing; run to the end, everything."""
+    stop_at, when, outcome = IMPORT_MOMENTS[moment]
+    assert content_state(app, db) == IMPORT_BEFORE
+    runner = spawn(["import", str(import_file), "big"], stop_at=stop_at)
+    if when == "never":
+        out = runner.finish()
+        assert f"bank big: {IMPORT_ITEMS} created, 0 updated, 0 unchanged, {IMPORT_PASSAGES} passages written" in out
+    else:
+        if when == "when stopped":
+            runner.wait_for("stopped")
+            assert_mid_transaction(app, runner)
+        elif when == "0.3 s after the start":
+            time.sleep(max(0.0, 0.3 - (time.monotonic() - runner.started)))
+            assert not runner.flag("write")
+        elif when == "0.5 s after the write flag":
+            runner.wait_for("write")
+            time.sleep(0.5)
+        else:
+            runner.wait_for("commit")
+        runner.kill()
+        assert runner.killed
+    state = content_state(app, db)
+    if outcome == "either":  # the flags tell which it must be
+        outcome = "after" if runner.flag("commit") and state != IMPORT_BEFORE else "before"
+        assert runner.flag("commit") or state == IMPORT_BEFORE
+    print(runner.report(outcome))
+    assert state == (IMPORT_AFTER if outcome == "after" else IMPORT_BEFORE)
+
+
+SUBMIT_ITEMS = 200
+
+
+def single_items_yaml(n: int) -> str:
+    """YAML for ``make_bank``: n single-choice items ``s-001``... (options "Key i", "Not i")."""
+    return "".join(f"  - id: s-{i:03d}\n    kind: single_choice\n    stem: \"Item {i}?\"\n"
+                   f"    explanation: \"Because.\"\n    options:\n      - {{text: \"Key {i}\", key: true}}\n"
+                   f"      - {{text: \"Not {i}\"}}\n" for i in range(1, n + 1))
+
+
+def attempt_state(db, attempt_id: int) -> dict:
+    """The attempt's status, submission time, marks and score, its responses' (mark, tries,
+    final) by position, and the learner's cards and review logs."""
+    db.session.rollback()
+    attempt = db.session.get(Attempt, attempt_id)
+    return {
+        "status": attempt.status, "submitted": attempt.submitted_at is not None,
+        "marks": attempt.marks, "score": attempt.score_percent,
+        "responses": {ai.position: (ai.response.mark, ai.response.tries, ai.response.final)
+                      for ai in attempt.attempt_items},
+        "cards": db.session.scalar(select(func.count()).select_from(Card).where(Card.user_id == attempt.user_id)),
+        "logs": db.session.scalar(select(func.count()).select_from(ReviewLog)),
+    }
+
+
+SUBMIT_BEFORE = {"status": "in_progress", "submitted": False, "marks": None, "score": None,
+                 "responses": {p: (None, 0, False) for p in range(1, SUBMIT_ITEMS + 1)}, "cards": 0, "logs": 0}
+SUBMIT_AFTER = {"status": "submitted", "submitted": True, "marks": SUBMIT_ITEMS / 2, "score": 50.0,
+                "responses": {p: (1.0 if p % 2 else 0.0, 1, True) for p in range(1, SUBMIT_ITEMS + 1)},
+                "cards": SUBMIT_ITEMS, "logs": SUBMIT_ITEMS}
+
+SUBMIT_MOMENTS = {
+    # name: (KILL_RUNNER_STOP_AT, when to kill, outcome)
+    "stopped-halfway": (f"insert-cards:{SUBMIT_ITEMS // 2}", "when stopped", "before"),
+    "stopped-just-before-commit": ("commit", "when stopped", "before"),
+    "blocked-by-a-lock": (None, "while blocked", "before"),
+    "0.2-s-after-first-write": (None, "0.2 s after the write flag", "either"),
+    "never": (None, "never", "after"),
+}
+
+
+@contextmanager
+def blocking_lock(app, db, attempt_id: int):
+    """Hold a lock that stops a submission of the attempt inside its transaction. PostgreSQL: a
+    row lock (``FOR UPDATE``) on the response at the middle position, so that the submission
+    waits when it marks that response (half of the marks and cards written). SQLite: a read
+    transaction (a SHARED lock), so that the submission writes everything and then waits at
+    COMMIT for the lock it needs to commit."""
+    if is_postgres(app):
+        conn = db.engine.connect()
+        middle = conn.scalar(select(Response.id).join(AttemptItem).where(
+            AttemptItem.attempt_id == attempt_id, AttemptItem.position == SUBMIT_ITEMS // 2)
+            .with_for_update(of=Response))
+        assert middle is not None
+        try:
+            yield
+        finally:
+            conn.rollback()
+            conn.close()
+    else:
+        conn = sqlite3.connect(sqlite_path(app), isolation_level=None)
+        conn.execute("BEGIN")
+        assert conn.execute("SELECT count(*) FROM attempts").fetchone() == (1,)
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+
+
+def wait_blocked(app, runner: Killable, timeout: float = 25) -> None:
+    """Wait until the runner is blocked by :func:`blocking_lock` inside its transaction: on
+    PostgreSQL its server process waits for a lock, with a transaction id; on SQLite it has
+    reached COMMIT (flag), with the journal written, and is still running half a second later."""
+    deadline = time.monotonic() + timeout
+    if is_postgres(app):
+        while runner.pg_state() != [("active", "Lock", True)]:
+            assert runner.proc.poll() is None and time.monotonic() < deadline, runner.pg_state()
+            time.sleep(0.02)
+    else:
+        runner.wait_for("commit", timeout)
+        time.sleep(0.5)
+        assert runner.proc.poll() is None
+        assert Path(f"{sqlite_path(app)}-journal").exists()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("moment", list(SUBMIT_MOMENTS))
+def test_killed_submission_leaves_all_or_nothing(app, db, spawn, make_bank, make_user, moment):
+    """``submit_attempt`` of a 200-item exam (100 answered right, 100 wrong) in its own process,
+    killed with SIGKILL at one moment: the attempt is then either in progress with no mark, card
+    or review log, or submitted with all 200 marks (100 marks, 50%), 200 cards and 200 review
+    logs, never partly marked. Killed while stopped or blocked inside its transaction it must be
+    in progress; run to the end, submitted."""
+    stop_at, when, outcome = SUBMIT_MOMENTS[moment]
+    bank = make_bank(single_items_yaml(SUBMIT_ITEMS), slug="many")
+    ids = list(db.session.scalars(select(Question.id).where(Question.bank_id == bank.id).order_by(Question.ext_id)))
+    attempt = start_attempt(make_user(), bank, SUBMIT_ITEMS, item_ids=ids)
+    for ai in attempt.attempt_items:
+        chosen = [o.id for o in ai.item.options if o.is_key == bool(ai.position % 2)]
+        save_response(attempt, ai, ResponseData(choice_ids=chosen), commit=False)
+    db.session.commit()
+    attempt_id = attempt.id
+    assert attempt_state(db, attempt_id) == SUBMIT_BEFORE
+
+    if when == "while blocked":
+        with blocking_lock(app, db, attempt_id):
+            runner = spawn(["submit", str(attempt_id)])
+            wait_blocked(app, runner)
+            runner.proc.send_signal(signal.SIGKILL)
+            runner.killed = True
+            runner.proc.communicate(timeout=20)
+        runner.wait_gone()  # PostgreSQL: its server process ends once the lock is released
+    else:
+        runner = spawn(["submit", str(attempt_id)], stop_at=stop_at)
+        if when == "never":
+            assert "submitted=True score=50.0" in runner.finish()
+        else:
+            if when == "when stopped":
+                runner.wait_for("stopped")
+                assert_mid_transaction(app, runner)
+            else:
+                runner.wait_for("write")
+                time.sleep(0.2)
+            runner.kill()
+    state = attempt_state(db, attempt_id)
+    if outcome == "either":
+        outcome = "after" if runner.flag("commit") and state != SUBMIT_BEFORE else "before"
+        assert runner.flag("commit") or state == SUBMIT_BEFORE
+    print(runner.report(outcome))
+    assert state == (SUBMIT_AFTER if outcome == "after" else SUBMIT_BEFORE)
