@@ -340,9 +340,23 @@ def second_try_allowed(attempt: Attempt) -> bool:
     return attempt.mode == AttemptMode.PRACTICE.value and bool(attempt.bank.second_try)
 
 
+def _lock_learner(attempt: Attempt) -> None:
+    """Lock the learner's row until the transaction ends, before their FSRS cards are read and
+    rated (:func:`_finalise`). One learner's attempts (two tabs, two exams submitted at once)
+    share cards, one per learner and item: without this lock, two transactions that rate the
+    same card read the same state and the second write loses the first rating (PostgreSQL,
+    read committed), or both create the card (a unique-constraint error) or lock cards in
+    opposite orders (a deadlock). Flashcard ratings take the same lock (``study.rate``).
+
+    Take it after the attempt's own lock (the order everywhere: attempt, then learner).
+    """
+    lock_row(User, attempt.user_id)
+
+
 def _finalise(attempt: Attempt, attempt_item: AttemptItem, response: Response, raw: float, *,
               shown: bool = False) -> None:
-    """Mark a response final and update the learner's FSRS card for the item (no commit)."""
+    """Mark a response final and update the learner's FSRS card for the item (no commit).
+    The caller holds the learner's lock (:func:`_lock_learner`)."""
     from .scheduling import rating_for_response, record_review
 
     response.final = True
@@ -382,6 +396,7 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     retry = raw < 1 and response.tries < 2 and second_try_allowed(attempt)
     response.mark = round(max(0.0, raw - PRACTICE_PENALTY * (response.tries - 1)), 6)
     if not retry:
+        _lock_learner(attempt)
         _finalise(attempt, attempt_item, response, raw)
     _commit_or_conflict()
     return CheckOutcome(raw, response.mark, response.tries, response.final, retry)
@@ -410,6 +425,7 @@ def show_answer(attempt: Attempt, attempt_item: AttemptItem) -> None:
         db.session.add(response)
     elif response.mark is None:
         response.mark = 0.0
+    _lock_learner(attempt)
     _finalise(attempt, attempt_item, response, 0.0, shown=True)
     db.session.commit()
 
@@ -426,7 +442,9 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool | None = None) -> Submit
     """Submit an attempt once and mark every response.
 
     The status changes with a conditional UPDATE, so of two concurrent submits
-    (double click, two tabs) exactly one marks and the other finds it done.
+    (double click, two tabs) exactly one marks and the other finds it done. The marking then
+    holds the learner's lock, so that two of one learner's attempts submitted at once rate
+    their shared cards one after the other.
 
     Exam responses are marked now, and each answered item's FSRS card is rated from its
     mark. Practice and review responses keep the mark they got when checked; one left
@@ -452,6 +470,7 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool | None = None) -> Submit
         db.session.rollback()
         db.session.refresh(attempt)
         return SubmitOutcome(False, attempt.score_percent)
+    _lock_learner(attempt)  # marking rates the learner's cards
     total = 0.0
     for attempt_item in load_attempt_items(attempt):
         response = attempt_item.response
