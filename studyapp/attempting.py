@@ -247,7 +247,7 @@ def _lock_in_progress(attempt: Attempt) -> None:
     status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id))
     if status != AttemptStatus.IN_PROGRESS.value:
         db.session.rollback()
-        raise AttemptClosed("This attempt was already submitted; its responses can no longer change.")
+        raise AttemptClosed("This attempt was already submitted, so this answer was not recorded; its responses can no longer change.")
     if time_is_up(attempt):
         db.session.rollback()
         submit_attempt(attempt, timed_out=True)

@@ -435,7 +435,7 @@ def test_saves_racing_a_submit_are_marked_or_refused(app, db, live_server, make_
         assert (status, page_status) == (303, 200)
         if path == result_path:
             assert ("This attempt was already submitted, so that answer was not recorded." in page
-                    or "This attempt was already submitted; its responses can no longer change." in page)
+                    or "This attempt was already submitted, so this answer was not recorded; its responses can no longer change." in page)
             refused.append(p)
         else:
             assert path == f"/attempts/{attempt_id}/q/{p + 1}"
