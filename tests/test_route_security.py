@@ -1,0 +1,417 @@
+"""Who may open what: every route the app registers, visited by every role, with the exact status.
+
+``ROUTES`` lists each (rule, method) that ``app.url_map`` has (HEAD and OPTIONS aside), with the
+URL and form to send (URL parameters point at real rows of :mod:`tests.security_world`) and the
+answer each role must get:
+
+- ``anonymous``: nobody logged in;
+- ``learner``: the learner who owns the attempts;
+- ``other_learner``: another learner, who owns none of them;
+- ``instructor`` and ``admin``.
+
+A refusal (302 to the login page, 403, 404) must also write nothing: the whole database is
+compared before and after. POSTs carry a valid CSRF token and a minimal valid form; the same
+POSTs without the token must get the CSRF error page (400) and write nothing, for a role that is
+allowed to use them. A route that the app registers but the table does not list fails
+``test_every_registered_route_is_in_the_table``: a new route needs an entry here.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from .conftest import PASSWORD
+from .security_world import ROLES, World, build_world, snapshot
+
+# -- expectations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A status and, for redirects, a regular expression the whole Location must match
+    (``{w.attr}`` is filled in from the world first). ``login``: a redirect to the login page
+    whose ``next`` is the page asked for."""
+
+    status: int
+    to: str | None = None
+    login: bool = False
+
+    def __str__(self) -> str:
+        return "login" if self.login else f"{self.status}{' -> ' + self.to if self.to else ''}"
+
+
+LOGIN = Expect(302, login=True)
+FORBIDDEN = Expect(403)
+NOT_FOUND = Expect(404)
+OK = Expect(200)
+REFUSALS = {LOGIN, FORBIDDEN, NOT_FOUND}
+
+
+def to(location: str, status: int = 302) -> Expect:
+    return Expect(status, location)
+
+
+def everyone(expect: Expect) -> dict[str, Expect]:
+    """Public: the same for every role, logged in or not."""
+    return dict.fromkeys(ROLES, expect)
+
+
+def anonymous_only(anonymous: Expect, logged_in: Expect) -> dict[str, Expect]:
+    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:], logged_in)}
+
+
+def users(expect: Expect) -> dict[str, Expect]:
+    """Any logged-in user; anonymous visitors are sent to log in."""
+    return anonymous_only(LOGIN, expect)
+
+
+def owner(expect: Expect, staff: Expect = NOT_FOUND) -> dict[str, Expect]:
+    """The learner's own attempt: another learner gets 404 (its existence is not even confirmed);
+    staff get ``staff`` (404 where only the owner may act, e.g. answering)."""
+    return {"anonymous": LOGIN, "learner": expect, "other_learner": NOT_FOUND, "instructor": staff, "admin": staff}
+
+
+def staff(expect: Expect) -> dict[str, Expect]:
+    """Instructors and admins; learners get 403."""
+    return {"anonymous": LOGIN, "learner": FORBIDDEN, "other_learner": FORBIDDEN,
+            "instructor": expect, "admin": expect}
+
+
+def admins(expect: Expect) -> dict[str, Expect]:
+    """Admins only (users and roles); instructors and learners get 403."""
+    return {"anonymous": LOGIN, "learner": FORBIDDEN, "other_learner": FORBIDDEN,
+            "instructor": FORBIDDEN, "admin": expect}
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+Data = Callable[[World, str], dict]
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    method: str
+    url: str                                   # formatted with the world: "/attempts/{w.done_attempt}/result"
+    expect: dict[str, Expect]
+    data: Data | None = None                   # POST form (given the world and a CSRF token)
+    csrf_role: str | None = None               # who is allowed to POST it (for the CSRF test); default: first allowed
+    notes: str = ""
+    checks: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.rule}"
+
+
+def form(**fields) -> Data:
+    """A form of fixed fields plus the CSRF token; values may be callables of the world."""
+    def build(w: World, token: str) -> dict:
+        data = {k: (v(w) if callable(v) else v) for k, v in fields.items()}
+        return {"csrf_token": token, **data}
+    return build
+
+
+def gift_file(w: World, token: str) -> dict:
+    return {"csrf_token": token, "bank": w.bank, "new_slug": "", "new_title": "", "fmt": "auto",
+            "file": (io.BytesIO(GIFT), "extra.gift"), "preview": "Preview"}
+
+
+GIFT = b"::t-extra::Which city hosted the symposium? {=Harbin ~Dalian}\n"
+
+
+def import_confirm(w: World, token: str) -> dict:
+    from studyapp.teach.interchange_views import _signature
+
+    content = base64.b64encode(GIFT).decode("ascii")
+    return {"csrf_token": token, "bank": w.bank, "new_title": "", "fmt": "gift", "filename": "extra.gift",
+            "content": content, "digest": _signature(w.bank, "gift", content), "confirm": "Import"}
+
+
+def item_form(w: World, token: str, ext_id: str = "t-new") -> dict:
+    from studyapp.models import Bank
+    from studyapp.extensions import db
+    from sqlalchemy import select
+
+    bank_id = db.session.scalar(select(Bank.id).where(Bank.slug == w.bank))
+    data = {"csrf_token": token, "bank": str(bank_id), "ext_id": ext_id, "kind": "single_choice",
+            "status": "draft", "origin": "authored", "stem": "Which one?", "explanation": "Passage one.",
+            "passage": str(w.passage_id)}
+    for i, (text, key) in enumerate([("This one", True), ("That one", False)]):
+        data |= {f"options-{i}-csrf_token": token, f"options-{i}-position": str(i), f"options-{i}-text": text}
+        if key:
+            data[f"options-{i}-is_key"] = "y"
+    return data
+
+
+def bank_form(slug: str) -> Data:
+    return form(title="A bank", slug=slug, description="About it.", document="__None", published="y",
+                default_items="10", feedback="any", shuffle_options="y", second_try="y", review_allowed="y",
+                time_limit_minutes="", attempts_allowed="", pass_mark_percent="")
+
+
+ADMIN_FORMS: dict[str, tuple[Data, Data, str, str]] = {
+    # view: (create form, edit form, ?id= of the row to edit, row to delete)
+    "bank": (bank_form("made-bank"), bank_form("spare-bank"), "{w.spare_bank}", "{w.spare_bank}"),
+    "items": (item_form, lambda w, t: item_form(w, t, "t-draft") | {"options-0-text": "Yes (edited)"},
+              "{w.draft}", "{w.draft}"),
+    "document": (form(title="A text", slug="a-text", summary="", based_on=""),
+                 form(title="Spare text (edited)", slug="spare-text", summary="", based_on=""),
+                 "{w.spare_document}", "{w.spare_document}"),
+    "passage": (form(document=lambda w: str(w.extra["tiny_document_id"]), number="51", heading="", text="New."),
+                form(document=lambda w: str(w.extra["tiny_document_id"]), number="50", heading="",
+                     text="An uncited passage (edited)."),
+                "{w.spare_passage}", "{w.spare_passage}"),
+    "user": (form(email="new@example.org", display_name="New Person", role="learner", active="y",
+                  new_password="a long new password"),
+             form(email="spare@example.org", display_name="Spare (renamed)", role="learner", active="y",
+                  new_password=""),
+             "{w.spare_user}", "{w.spare_user}"),
+}
+
+
+def admin_routes() -> list[Route]:
+    """Flask-Admin's endpoints of each model view (the same eleven rules per view)."""
+    routes = []
+    for view, (create, edit, edit_id, delete_id) in ADMIN_FORMS.items():
+        who = admins if view == "user" else staff
+        base = f"/admin/{view}/"
+        index = to(base)
+        routes += [
+            Route(base, "GET", base, who(OK)),
+            Route(f"{base}new/", "GET", f"{base}new/", who(OK)),
+            Route(f"{base}new/", "POST", f"{base}new/", who(index), create, notes="created: back to the list"),
+            Route(f"{base}edit/", "GET", f"{base}edit/?id={edit_id}", who(OK)),
+            Route(f"{base}edit/", "POST", f"{base}edit/?id={edit_id}", who(index), edit),
+            Route(f"{base}details/", "GET", f"{base}details/?id={edit_id}", who(OK)),
+            Route(f"{base}delete/", "POST", f"{base}delete/", who(index), form(id=lambda w, d=delete_id: d.format(w=w))),
+            Route(f"{base}action/", "POST", f"{base}action/", who(index),
+                  form(action="delete", rowid=lambda w, d=delete_id: d.format(w=w))),
+            # No view has ajax references, editable list columns or export: staff get what
+            # Flask-Admin gives for a feature that is off (404, or back to the list).
+            Route(f"{base}ajax/lookup/", "GET", f"{base}ajax/lookup/?name=bank&query=a", who(NOT_FOUND),
+                  notes="no form_ajax_refs"),
+            Route(f"{base}ajax/update/", "POST", f"{base}ajax/update/", who(NOT_FOUND),
+                  form(list_form_pk=lambda w, d=edit_id: d.format(w=w), title="x"),
+                  csrf_role="admin" if view == "user" else "instructor", notes="no column_editable_list"),
+            Route(f"{base}export/<export_type>/", "GET", f"{base}export/csv/", who(index), notes="can_export off"),
+        ]
+    return routes
+
+
+BANK_URL = "/banks/{w.bank}"
+ATTEMPT = "/attempts/{w.open_attempt}"
+DONE = "/attempts/{w.done_attempt}"
+NEW_QUESTION = r"/attempts/\d+/q/1"
+
+ROUTES: list[Route] = [
+    # -- public ---------------------------------------------------------------------------------
+    Route("/", "GET", "/", everyone(OK)),
+    Route("/healthz", "GET", "/healthz", everyone(OK)),
+    Route("/favicon.ico", "GET", "/favicon.ico", everyone(OK)),
+    Route("/static/<path:filename>", "GET", "/static/app.css", everyone(OK)),
+    Route("/bootstrap/static/<path:filename>", "GET", "/bootstrap/static/css/bootstrap.min.css", everyone(OK)),
+    Route("/admin/static/<path:filename>", "GET", "/admin/static/admin/js/helpers.js", everyone(OK),
+          notes="Flask-Admin's own JavaScript and CSS"),
+    # -- accounts -------------------------------------------------------------------------------
+    Route("/auth/login", "GET", "/auth/login", anonymous_only(OK, to("/banks"))),
+    Route("/auth/login", "POST", "/auth/login", anonymous_only(to("/banks"), to("/banks")),
+          form(email="other@example.org", password=PASSWORD), csrf_role="anonymous",
+          notes="anonymous: logs in as the other learner; logged in: sent to the banks"),
+    Route("/auth/register", "GET", "/auth/register", anonymous_only(OK, to("/banks"))),
+    Route("/auth/register", "POST", "/auth/register", anonymous_only(to("/banks"), to("/banks")),
+          form(email="newcomer@example.org", display_name="Newcomer", password="a long password 1",
+               confirm="a long password 1"), csrf_role="anonymous"),
+    Route("/auth/logout", "POST", "/auth/logout", users(to("/")), form()),
+    Route("/auth/account", "GET", "/auth/account", users(OK)),
+    Route("/auth/account", "POST", "/auth/account", users(to("/auth/account")),
+          form(current=PASSWORD, password="another long password", confirm="another long password")),
+    Route("/auth/account/timezone", "POST", "/auth/account/timezone", users(to("/auth/account", 303)),
+          form(**{"tz-timezone": "Asia/Shanghai"})),
+    # -- studying (any logged-in user; staff may try quizzes out) ------------------------------
+    Route("/banks", "GET", "/banks", users(OK)),
+    Route("/banks/<slug>", "GET", BANK_URL, users(OK)),
+    Route("/banks/<slug>", "POST", BANK_URL, users(to(NEW_QUESTION, 303)), form(mode="practice", n_items="2")),
+    Route("/banks/<slug>/flashcards", "GET", BANK_URL + "/flashcards", users(OK)),
+    Route("/banks/<slug>/flashcards/<int:item_id>/flip", "POST", BANK_URL + "/flashcards/{w.item}/flip",
+          users(OK), form()),
+    Route("/banks/<slug>/flashcards/<int:item_id>/rate", "POST", BANK_URL + "/flashcards/{w.item}/rate",
+          users(to("/banks/{w.bank}/flashcards", 303)), form(rating="3", reps="0")),
+    Route("/banks/<slug>/weakest", "POST", BANK_URL + "/weakest", users(to(NEW_QUESTION, 303)), form()),
+    Route("/sources/<slug>", "GET", "/sources/{w.document}", users(OK)),
+    Route("/sources/<slug>/p/<int:number>/practice", "POST", "/sources/{w.document}/p/1/practice",
+          users(to(NEW_QUESTION, 303)), form()),
+    Route("/review", "GET", "/review", users(OK)),
+    Route("/review/<slug>/start", "POST", "/review/{w.bank}/start",
+          {"anonymous": LOGIN, "learner": to(NEW_QUESTION, 303), "other_learner": to("/review", 303),
+           "instructor": to("/review", 303), "admin": to("/review", 303)}, form(),
+          notes="only the learner has cards due; the others are told nothing is due"),
+    Route("/progress/", "GET", "/progress/", users(OK)),
+    # -- attempts: the owner's alone (staff may read results, never answer for a learner) ------
+    Route("/attempts/<int:attempt_id>", "GET", ATTEMPT, owner(to(ATTEMPT + "/q/1"))),
+    Route("/attempts/<int:attempt_id>/q/<int:position>", "GET", ATTEMPT + "/q/1", owner(OK)),
+    Route("/attempts/<int:attempt_id>/q/<int:position>", "POST", ATTEMPT + "/q/1",
+          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin"}), notes="practice: checked, then shown"),
+    Route("/attempts/<int:attempt_id>/review", "GET", ATTEMPT + "/review", owner(OK)),
+    Route("/attempts/<int:attempt_id>/submit", "POST", ATTEMPT + "/submit", owner(to(ATTEMPT + "/result", 303)),
+          form()),
+    Route("/attempts/<int:attempt_id>/result", "GET", DONE + "/result", owner(OK, staff=OK)),
+    Route("/attempts/<int:attempt_id>/items/<int:position>/report", "POST", DONE + "/items/1/report",
+          owner(to(DONE + "/result#item-1", 303)), form(reason="typo", comment="Odd wording.")),
+    # -- instructors' pages ---------------------------------------------------------------------
+    Route("/teach/", "GET", "/teach/", staff(OK)),
+    Route("/teach/banks", "GET", "/teach/banks", staff(OK)),
+    Route("/teach/banks/<slug>/review", "GET", "/teach/banks/{w.bank}/review", staff(OK)),
+    Route("/teach/banks/<slug>/review", "POST", "/teach/banks/{w.bank}/review",
+          staff(to("/teach/banks/{w.bank}/review", 303)), form(item_ids=lambda w: str(w.draft), approve="Approve ticked")),
+    Route("/teach/banks/<slug>/statistics", "GET", "/teach/banks/{w.bank}/statistics", staff(OK)),
+    Route("/teach/banks/<slug>/reports", "GET", "/teach/banks/{w.bank}/reports", staff(OK)),
+    Route("/teach/banks/<slug>/reports/<ext_id>/resolve", "POST",
+          "/teach/banks/{w.bank}/reports/{w.reported_ext_id}/resolve",
+          staff(to("/teach/banks/{w.bank}/reports", 303)), form(resolution="Fixed the typo.")),
+    Route("/teach/banks/<slug>/export", "GET", "/teach/banks/{w.bank}/export", staff(OK)),
+    Route("/teach/banks/<slug>/export/<fmt_name>", "GET", "/teach/banks/{w.bank}/export/gift", staff(OK)),
+    Route("/teach/import", "GET", "/teach/import", staff(OK)),
+    Route("/teach/import", "POST", "/teach/import", staff(OK), gift_file, notes="the preview"),
+    Route("/teach/import/confirm", "POST", "/teach/import/confirm", staff(to("/teach/banks/{w.bank}/export", 303)),
+          import_confirm),
+    Route("/teach/generate", "GET", "/teach/generate", staff(OK)),
+    Route("/teach/generate", "POST", "/teach/generate", staff(OK),
+          form(bank="__new__", new_slug="gen-bank", new_title="", seed="0", max_items="",
+               text="The symposium on the revitalization of Northeast China was held in Harbin in 2023.",
+               preview="Preview"), notes="the preview"),
+    Route("/teach/gradebook", "GET", "/teach/gradebook", staff(OK)),
+    Route("/teach/gradebook.csv", "GET", "/teach/gradebook.csv", staff(OK)),
+    Route("/teach/items/<int:item_id>/versions", "GET", "/teach/items/{w.item}/versions", staff(OK)),
+    Route("/teach/items/<int:item_id>/regrade", "POST", "/teach/items/{w.item}/regrade",
+          staff(to("/teach/items/{w.item}/versions", 303)), form()),
+    Route("/teach/learners", "GET", "/teach/learners", staff(OK)),
+    Route("/teach/learners/<int:user_id>", "GET", "/teach/learners/{w.extra[learner_id]}", staff(OK)),
+    # -- the admin area -------------------------------------------------------------------------
+    Route("/admin/", "GET", "/admin/", staff(OK)),
+    *admin_routes(),
+]
+
+CASES = [pytest.param(route, role, id=f"{route.id} [{role}]") for route in ROUTES for role in ROLES]
+POSTS = [pytest.param(route, id=route.id) for route in ROUTES if route.method == "POST"]
+
+
+@pytest.fixture()
+def world(db, make_bank, make_user) -> World:
+    w = build_world(make_bank, make_user)
+    from studyapp.models import Bank
+    from sqlalchemy import select
+
+    w.extra["learner_id"] = w.users["learner"].id
+    w.extra["tiny_document_id"] = db.session.scalar(select(Bank).where(Bank.slug == w.bank)).document_id
+    return w
+
+
+def _request(client, route: Route, w: World, token: str | None):
+    url = route.url.format(w=w)
+    if route.method == "GET":
+        return url, client.get(url)
+    data = route.data(w, token or "") if route.data else {}
+    if token is None:
+        data = {k: v for k, v in data.items() if not k.endswith("csrf_token")}
+    return url, client.post(url, data=data)
+
+
+def _check(response, expect: Expect, url: str, w: World) -> None:
+    body = response.get_data(as_text=True)[:800] if response.status_code >= 400 else ""
+    assert response.status_code == expect.status, body
+    location = response.headers.get("Location")
+    if expect.login:
+        parts = urlsplit(location)
+        assert parts.path == "/auth/login", location
+        assert parse_qs(parts.query)["next"] == [url], location
+    elif expect.to is not None:
+        assert location is not None and re.fullmatch(expect.to.format(w=w), location), location
+    else:
+        assert location is None, location
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+def test_every_registered_route_is_in_the_table(app):
+    """The table lists exactly the (rule, method) pairs the app serves: a new route fails here."""
+    registered = {(rule.rule, method) for rule in app.url_map.iter_rules()
+                  for method in rule.methods - {"HEAD", "OPTIONS"}}
+    listed = [(route.rule, route.method) for route in ROUTES]
+    assert len(listed) == len(set(listed)), "a rule is listed twice"
+    assert set(listed) - registered == set(), "listed but not served"
+    assert registered - set(listed) == set(), "served but not in the table: add an entry to ROUTES"
+    assert len(registered) == len(ROUTES) == 109  # 91 rules; 18 of them take GET and POST
+
+
+def test_every_entry_names_every_role():
+    for route in ROUTES:
+        assert set(route.expect) == set(ROLES), route.id
+
+
+@pytest.mark.parametrize("route, role", CASES)
+def test_route_answers_each_role(client, csrf, login_as, world, route, role):
+    """Each role gets exactly the status the table says; a refusal writes nothing."""
+    if role != "anonymous":
+        login_as(world.users[role])
+    token = csrf(client)
+    expect = route.expect[role]
+    before = snapshot() if expect in REFUSALS else None
+    url, response = _request(client, route, world, token)
+    _check(response, expect, url, world)
+    if before is not None:
+        assert snapshot() == before, "a refused request wrote to the database"
+
+
+def _csrf_role(route: Route) -> str:
+    if route.csrf_role:
+        return route.csrf_role
+    return next(role for role in ROLES if route.expect[role] not in REFUSALS)
+
+
+@pytest.mark.parametrize("route", POSTS)
+def test_post_without_csrf_token_is_refused(client, csrf, login_as, world, route):
+    """Every POST route refuses a form without the CSRF token with the CSRF error page (400), for a
+    user who may use it (the same form with the token succeeds in the test above), and writes nothing."""
+    role = _csrf_role(route)
+    if role != "anonymous":
+        login_as(world.users[role])
+    csrf(client)  # the session has a token; the form just does not carry it
+    before = snapshot()
+    _url, response = _request(client, route, world, None)
+    assert response.status_code == 400
+    assert "The form had expired or was sent from elsewhere (The CSRF token is missing.)" in \
+        response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["learner", "instructor"])
+def test_drafts_and_unpublished_banks_stay_out_of_study_routes(client, csrf, login_as, world, db, role):
+    """The study routes serve published items of published banks only, to every role: a draft's
+    flashcard (whose back shows the key) and an unpublished bank's pages are 404 and write nothing."""
+    from sqlalchemy import update
+
+    from studyapp.models import Bank
+
+    login_as(world.users[role])
+    token = csrf(client)
+    for url in (f"/banks/{world.bank}/flashcards/{world.draft}/flip", f"/banks/{world.bank}/flashcards/{world.draft}/rate"):
+        before = snapshot()
+        assert client.post(url, data={"csrf_token": token, "rating": "3", "reps": "0"}).status_code == 404, url
+        assert snapshot() == before
+    db.session.execute(update(Bank).where(Bank.slug == world.bank).values(published=False))
+    db.session.commit()
+    before = snapshot()
+    for method, url in (("GET", f"/banks/{world.bank}"), ("POST", f"/banks/{world.bank}"),
+                        ("GET", f"/banks/{world.bank}/flashcards"), ("POST", f"/banks/{world.bank}/weakest"),
+                        ("POST", f"/review/{world.bank}/start"),
+                        ("POST", f"/banks/{world.bank}/flashcards/{world.item}/flip")):
+        data = {"csrf_token": token, "mode": "practice", "n_items": "2"} if method == "POST" else None
+        assert client.open(url, method=method, data=data).status_code == 404, url
+    assert snapshot() == before
