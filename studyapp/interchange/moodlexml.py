@@ -37,7 +37,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from html import escape
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+# Only the tree classes: parsing goes through defusedxml's DefusedXMLParser (TreeBuilder is its target).
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder  # nosec B405 # parsed by defusedxml
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -301,7 +302,8 @@ class _Reader:
         else:
             base = _slug(name) if name else ""
             if not _ID.match(base):
-                digest = hashlib.sha1("\x1f".join((qtype, name, stem)).encode("utf-8")).hexdigest()
+                text = "\x1f".join((qtype, name, stem))
+                digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()  # an id
                 base = f"xml-{digest[:12]}"
         candidate, n = base, 2
         while candidate in self.used:
