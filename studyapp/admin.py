@@ -21,6 +21,7 @@ from wtforms import FloatField, PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional
 from wtforms.validators import ValidationError
 
+from .auth.views import safe_next
 from .extensions import db
 from .guards import parse_db_id
 from .interchange.bankfile import item_problems
@@ -39,13 +40,28 @@ def _deny():
 
 
 class StaffOnly:
-    """Mixin: instructors and admins may enter; anonymous users log in first; others get 403."""
+    """Mixin: instructors and admins may enter; anonymous users log in first; others get 403.
+
+    Flask-Admin sends staff back to the page in ``?url=`` after a page or an action; an address
+    that is not a path of this site is refused (400), not followed. (Flask-Admin's own check lets
+    ``https:/evil.example`` through, which leaves as ``Location: https:///evil.example``: to a
+    browser, https://evil.example/.)
+    """
 
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and current_user.is_staff
 
     def inaccessible_callback(self, name, **kwargs):
         return _deny()
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        target = request.values.get("url")
+        if target and safe_next(target) is None:
+            abort(400, description="The return address must be a page of this site.")
+        return None
 
 
 class AdminOnly(StaffOnly):

@@ -415,3 +415,32 @@ def test_drafts_and_unpublished_banks_stay_out_of_study_routes(client, csrf, log
         data = {"csrf_token": token, "mode": "practice", "n_items": "2"} if method == "POST" else None
         assert client.open(url, method=method, data=data).status_code == 404, url
     assert snapshot() == before
+
+
+OFFSITE = ["https:/evil.example", "http:/evil.example", "https:evil.example", "//evil.example", "/\\evil.example",
+           "https://evil.example/", "javascript:alert(1)", "/\t/evil.example"]
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+@pytest.mark.parametrize("target", OFFSITE)
+def test_admin_never_sends_staff_off_site(client, csrf, login_as, world, target, base_url):
+    """Flask-Admin sends staff back to its ``?url=`` after a page or an action. An address that is
+    not a path of this site is refused (400) and nothing is written: Flask-Admin's own check let
+    ``https:/evil.example`` through, which left as ``Location: https:///evil.example``, that is
+    https://evil.example/ to a browser. A path of this site is still followed."""
+    login_as(world.users["instructor"])
+    pages = [("/admin/bank/export/csv/", {}), ("/admin/passage/details/", {"id": "999"}),
+             ("/admin/passage/edit/", {"id": "999"}), ("/admin/", {})]
+    before = snapshot()
+    for page, args in pages:
+        response = client.get(page, query_string={**args, "url": target}, base_url=base_url)
+        assert response.status_code == 400, (page, response.headers.get("Location"))
+        assert "The return address must be a page of this site." in response.get_data(as_text=True)
+    delete = client.post("/admin/passage/delete/", query_string={"url": target},
+                         data={"id": str(world.spare_passage), "csrf_token": csrf(client)},
+                         headers={"Referer": f"{base_url}/admin/passage/"}, base_url=base_url)
+    assert delete.status_code == 400
+    assert snapshot() == before
+    local = client.get("/admin/passage/details/", query_string={"id": "999", "url": "/admin/passage/?page=0"},
+                       base_url=base_url)
+    assert (local.status_code, local.headers["Location"]) == (302, "/admin/passage/?page=0")
