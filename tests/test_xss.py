@@ -355,3 +355,36 @@ def test_charts_escape_the_text_they_carry():
     bars = bar_chart_svg(P(2), [P(3)], [4], x_title=short, y_title=short)
     assert problems(bars, [f"{P(3)}: 4", short]) == []
     assert "<script" not in score + bars
+
+
+def test_input_echoed_in_messages_and_error_pages_is_escaped(app, client, csrf, db, login_as, make_bank):
+    """What a request carries comes back as text in error pages, flashed messages and refused forms:
+    an unknown export format in the path (404 page), an uploaded file's name in the import error
+    (flash), and the option texts of an item the admin refuses (the form shown again)."""
+    from .conftest import TINY_ITEMS
+
+    bank = make_bank(TINY_ITEMS)
+    login_as("instructor")
+    token = csrf(client)
+    no_slash = '"><img src=x onerror=alert(91)>'  # (a path segment cannot hold the payload's "</script>")
+    found = {}
+    page = client.get(f"/teach/banks/{bank.slug}/export/{no_slash}")
+    assert page.status_code == 404
+    found["unknown export format"] = problems(page.get_data(as_text=True), [f"There is no export format '{no_slash}'."])
+
+    name = "<img src=x onerror=alert(92)>.gift"  # (browsers send a file name without "/" or '"')
+    upload = client.post("/teach/import", data={
+        "csrf_token": token, "bank": bank.slug, "new_slug": "", "new_title": "", "fmt": "auto",
+        "file": (io.BytesIO(b"::q:: Unclosed {=a ~b\n"), name), "preview": "Preview"})
+    assert upload.status_code == 400
+    found["import error"] = problems(upload.get_data(as_text=True), [f"Nothing can be imported from this file: {name}:1"])
+
+    refused = client.post("/admin/items/new/", data={
+        "csrf_token": token, "bank": str(bank.id), "ext_id": "no-key", "kind": "single_choice", "status": "draft",
+        "origin": "authored", "stem": P(93), "explanation": P(94), "passage": "__None",
+        "options-0-csrf_token": token, "options-0-position": "0", "options-0-text": P(95),
+        "options-1-csrf_token": token, "options-1-position": "1", "options-1-text": P(96)})
+    assert refused.status_code == 200  # the form again, with the reason
+    assert db.session.scalar(select(Question.id).where(Question.ext_id == "no-key")) is None
+    found["refused item"] = problems(refused.get_data(as_text=True), [93, 94, 95, 96])
+    assert {where: issues for where, issues in found.items() if issues} == {}
