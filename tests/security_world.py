@@ -6,7 +6,7 @@ Used by ``tests/test_route_security.py`` (who may open what) and ``tests/test_xs
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -43,10 +43,14 @@ class World:
 
     users: dict[str, User]
     bank: str                      # slug of the published bank ("tiny")
+    bank_id: int
     document: str                  # slug of its study text ("tiny-source")
+    document_id: int
+    learner_id: int                # the learner who owns the attempts
     open_attempt: int              # the learner's practice attempt in progress (item 1: t-short)
     done_attempt: int              # the learner's submitted exam (item 1 not reported, item 2 reported)
     item: int                      # current version of t-single (published, in attempts)
+    unseen_item: int               # t-cloze: published, in no attempt, nobody's flashcard yet
     draft: int                     # t-draft (a draft: in the review queue, deletable)
     reported_ext_id: str           # ext_id of the item with an open report
     spare_bank: int                # a bank with no items or attempts (deletable)
@@ -54,7 +58,6 @@ class World:
     spare_passage: int             # a passage of the tiny text that no item cites (deletable)
     spare_user: int                # a learner with no attempts (deletable)
     passage_id: int                # passage 1 of the tiny text (cited by t-single and t-short)
-    extra: dict = field(default_factory=dict)
 
 
 def _item(ext_id: str) -> Question:
@@ -96,8 +99,9 @@ def build_world(make_bank, make_user) -> World:
     db.session.add_all([spare_bank, spare_document, spare_passage])
     db.session.commit()
     return World(
-        users=users, bank=bank.slug, document=bank.document.slug, open_attempt=open_attempt.id,
-        done_attempt=done.id, item=single.id, draft=_item("t-draft").id, reported_ext_id=reported_ext_id,
+        users=users, bank=bank.slug, bank_id=bank.id, document=bank.document.slug, document_id=bank.document.id,
+        learner_id=learner.id, open_attempt=open_attempt.id,
+        done_attempt=done.id, item=single.id, unseen_item=_item("t-cloze").id, draft=_item("t-draft").id, reported_ext_id=reported_ext_id,
         spare_bank=spare_bank.id, spare_document=spare_document.id, spare_passage=spare_passage.id,
         spare_user=spare_user.id, passage_id=bank.document.passages[0].id,
     )

@@ -10,7 +10,9 @@ answer each role must get:
 - ``instructor`` and ``admin``.
 
 A refusal (302 to the login page, 403, 404) must also write nothing: the whole database is
-compared before and after. POSTs carry a valid CSRF token and a minimal valid form; the same
+compared before and after; where an entry says how to see it (``done``), a request let through
+must have done what it asked (a redirect alone does not show that: Flask-Admin goes back to the
+list whether a delete worked or not). POSTs carry a valid CSRF token and a minimal valid form; the same
 POSTs without the token must get the CSRF error page (400) and write nothing, for a role that is
 allowed to use them. A route that the app registers but the table does not list fails
 ``test_every_registered_route_is_in_the_table``: a new route needs an entry here.
@@ -20,11 +22,17 @@ from __future__ import annotations
 import base64
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import func, select
+
+from studyapp.extensions import db
+from studyapp.models import (
+    Attempt, AttemptItem, Bank, Card, Document, ItemReport, Passage, Question, Response, ReviewLog, User,
+)
 
 from .conftest import PASSWORD
 from .security_world import ROLES, World, build_world, snapshot
@@ -103,7 +111,7 @@ class Route:
     data: Data | None = None                   # POST form (given the world and a CSRF token)
     csrf_role: str | None = None               # who is allowed to POST it (for the CSRF test); default: first allowed
     notes: str = ""
-    checks: dict = field(default_factory=dict)
+    done: Callable[[World, str], bool] | None = None  # what a role that is let through made happen
 
     @property
     def id(self) -> str:
@@ -135,12 +143,7 @@ def import_confirm(w: World, token: str) -> dict:
 
 
 def item_form(w: World, token: str, ext_id: str = "t-new") -> dict:
-    from studyapp.models import Bank
-    from studyapp.extensions import db
-    from sqlalchemy import select
-
-    bank_id = db.session.scalar(select(Bank.id).where(Bank.slug == w.bank))
-    data = {"csrf_token": token, "bank": str(bank_id), "ext_id": ext_id, "kind": "single_choice",
+    data = {"csrf_token": token, "bank": str(w.bank_id), "ext_id": ext_id, "kind": "single_choice",
             "status": "draft", "origin": "authored", "stem": "Which one?", "explanation": "Passage one.",
             "passage": str(w.passage_id)}
     for i, (text, key) in enumerate([("This one", True), ("That one", False)]):
@@ -156,54 +159,100 @@ def bank_form(slug: str) -> Data:
                 time_limit_minutes="", attempts_allowed="", pass_mark_percent="")
 
 
-ADMIN_FORMS: dict[str, tuple[Data, Data, str, str]] = {
-    # view: (create form, edit form, ?id= of the row to edit, row to delete)
-    "bank": (bank_form("made-bank"), bank_form("spare-bank"), "{w.spare_bank}", "{w.spare_bank}"),
-    "items": (item_form, lambda w, t: item_form(w, t, "t-draft") | {"options-0-text": "Yes (edited)"},
-              "{w.draft}", "{w.draft}"),
-    "document": (form(title="A text", slug="a-text", summary="", based_on=""),
-                 form(title="Spare text (edited)", slug="spare-text", summary="", based_on=""),
-                 "{w.spare_document}", "{w.spare_document}"),
-    "passage": (form(document=lambda w: str(w.extra["tiny_document_id"]), number="51", heading="", text="New."),
-                form(document=lambda w: str(w.extra["tiny_document_id"]), number="50", heading="",
-                     text="An uncited passage (edited)."),
-                "{w.spare_passage}", "{w.spare_passage}"),
-    "user": (form(email="new@example.org", display_name="New Person", role="learner", active="y",
-                  new_password="a long new password"),
-             form(email="spare@example.org", display_name="Spare (renamed)", role="learner", active="y",
-                  new_password=""),
-             "{w.spare_user}", "{w.spare_user}"),
+def count(model, *where) -> int:
+    """Rows of ``model`` matching ``where``, read afresh."""
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def attempts_of(w: World, role: str) -> int:
+    return count(Attempt, Attempt.user_id == w.users[role].id)
+
+
+def the_user(w: World, role: str) -> User:
+    db.session.rollback()
+    return db.session.get(User, w.users[role].id)
+
+
+@dataclass(frozen=True)
+class AdminCase:
+    """One model view's forms, the row it edits, shows and deletes, and how to see each write."""
+
+    create: Data
+    created: Callable[[World], bool]
+    edit: Data
+    edited: Callable[[World], bool]
+    row: str                                   # "{w.spare_bank}": formatted with the world
+    gone: Callable[[World], bool]
+
+
+ADMIN_CASES: dict[str, AdminCase] = {
+    "bank": AdminCase(
+        bank_form("made-bank"), lambda w: count(Bank, Bank.slug == "made-bank") == 1,
+        bank_form("spare-bank"), lambda w: count(Bank, Bank.id == w.spare_bank, Bank.title == "A bank") == 1,
+        "{w.spare_bank}", lambda w: count(Bank, Bank.id == w.spare_bank) == 0),
+    "items": AdminCase(
+        item_form, lambda w: count(Question, Question.ext_id == "t-new") == 1,
+        lambda w, t: item_form(w, t, "t-draft") | {"stem": "A draft, edited."},
+        lambda w: count(Question, Question.id == w.draft, Question.stem == "A draft, edited.") == 1,
+        "{w.draft}", lambda w: count(Question, Question.id == w.draft) == 0),
+    "document": AdminCase(
+        form(title="A text", slug="a-text", summary="", based_on=""),
+        lambda w: count(Document, Document.slug == "a-text") == 1,
+        form(title="Spare text (edited)", slug="spare-text", summary="", based_on=""),
+        lambda w: count(Document, Document.id == w.spare_document, Document.title == "Spare text (edited)") == 1,
+        "{w.spare_document}", lambda w: count(Document, Document.id == w.spare_document) == 0),
+    "passage": AdminCase(
+        form(document=lambda w: str(w.document_id), number="51", heading="", text="New."),
+        lambda w: count(Passage, Passage.document_id == w.document_id, Passage.number == 51) == 1,
+        form(document=lambda w: str(w.document_id), number="50", heading="", text="An uncited passage (edited)."),
+        lambda w: count(Passage, Passage.id == w.spare_passage, Passage.text == "An uncited passage (edited).") == 1,
+        "{w.spare_passage}", lambda w: count(Passage, Passage.id == w.spare_passage) == 0),
+    "user": AdminCase(
+        form(email="new@example.org", display_name="New Person", role="learner", active="y",
+             new_password="a long new password"),
+        lambda w: count(User, User.email == "new@example.org") == 1,
+        form(email="spare@example.org", display_name="Spare (renamed)", role="learner", active="y", new_password=""),
+        lambda w: count(User, User.id == w.spare_user, User.display_name == "Spare (renamed)") == 1,
+        "{w.spare_user}", lambda w: count(User, User.id == w.spare_user) == 0),
 }
 
 
 def admin_routes() -> list[Route]:
     """Flask-Admin's endpoints of each model view (the same eleven rules per view)."""
     routes = []
-    for view, (create, edit, edit_id, delete_id) in ADMIN_FORMS.items():
+    for view, case in ADMIN_CASES.items():
         who = admins if view == "user" else staff
         base = f"/admin/{view}/"
         index = to(base)
+        row = lambda w, r=case.row: r.format(w=w)  # noqa: E731
         routes += [
             Route(base, "GET", base, who(OK)),
             Route(f"{base}new/", "GET", f"{base}new/", who(OK)),
-            Route(f"{base}new/", "POST", f"{base}new/", who(index), create, notes="created: back to the list"),
-            Route(f"{base}edit/", "GET", f"{base}edit/?id={edit_id}", who(OK)),
-            Route(f"{base}edit/", "POST", f"{base}edit/?id={edit_id}", who(index), edit),
-            Route(f"{base}details/", "GET", f"{base}details/?id={edit_id}", who(OK)),
-            Route(f"{base}delete/", "POST", f"{base}delete/", who(index), form(id=lambda w, d=delete_id: d.format(w=w))),
-            Route(f"{base}action/", "POST", f"{base}action/", who(index),
-                  form(action="delete", rowid=lambda w, d=delete_id: d.format(w=w))),
+            Route(f"{base}new/", "POST", f"{base}new/", who(index), case.create,
+                  done=lambda w, role, c=case: c.created(w)),
+            Route(f"{base}edit/", "GET", f"{base}edit/?id={case.row}", who(OK)),
+            Route(f"{base}edit/", "POST", f"{base}edit/?id={case.row}", who(index), case.edit,
+                  done=lambda w, role, c=case: c.edited(w)),
+            Route(f"{base}details/", "GET", f"{base}details/?id={case.row}", who(OK)),
+            Route(f"{base}delete/", "POST", f"{base}delete/", who(index), form(id=row),
+                  done=lambda w, role, c=case: c.gone(w)),
+            Route(f"{base}action/", "POST", f"{base}action/", who(index), form(action="delete", rowid=row),
+                  done=lambda w, role, c=case: c.gone(w)),
             # No view has ajax references, editable list columns or export: staff get what
             # Flask-Admin gives for a feature that is off (404, or back to the list).
             Route(f"{base}ajax/lookup/", "GET", f"{base}ajax/lookup/?name=bank&query=a", who(NOT_FOUND),
                   notes="no form_ajax_refs"),
             Route(f"{base}ajax/update/", "POST", f"{base}ajax/update/", who(NOT_FOUND),
-                  form(list_form_pk=lambda w, d=edit_id: d.format(w=w), title="x"),
+                  form(list_form_pk=row, title="x"),
                   csrf_role="admin" if view == "user" else "instructor", notes="no column_editable_list"),
             Route(f"{base}export/<export_type>/", "GET", f"{base}export/csv/", who(index), notes="can_export off"),
         ]
     return routes
 
+
+ONE_MORE = {"learner": 3, "other_learner": 1, "instructor": 1, "admin": 1}
+"""Attempts a role has after starting one more (the learner has two in the world)."""
 
 BANK_URL = "/banks/{w.bank}"
 ATTEMPT = "/attempts/{w.open_attempt}"
@@ -227,60 +276,75 @@ ROUTES: list[Route] = [
     Route("/auth/register", "GET", "/auth/register", anonymous_only(OK, to("/banks"))),
     Route("/auth/register", "POST", "/auth/register", anonymous_only(to("/banks"), to("/banks")),
           form(email="newcomer@example.org", display_name="Newcomer", password="a long password 1",
-               confirm="a long password 1"), csrf_role="anonymous"),
+               confirm="a long password 1"), csrf_role="anonymous",
+          done=lambda w, role: count(User, User.email == "newcomer@example.org") == (role == "anonymous"),
+          notes="logged in: no account is made"),
     Route("/auth/logout", "POST", "/auth/logout", users(to("/")), form()),
     Route("/auth/account", "GET", "/auth/account", users(OK)),
     Route("/auth/account", "POST", "/auth/account", users(to("/auth/account")),
-          form(current=PASSWORD, password="another long password", confirm="another long password")),
+          form(current=PASSWORD, password="another long password", confirm="another long password"),
+          done=lambda w, role: the_user(w, role).check_password("another long password")),
     Route("/auth/account/timezone", "POST", "/auth/account/timezone", users(to("/auth/account", 303)),
-          form(**{"tz-timezone": "Asia/Shanghai"})),
+          form(**{"tz-timezone": "Asia/Shanghai"}), done=lambda w, role: the_user(w, role).timezone == "Asia/Shanghai"),
     # -- studying (any logged-in user; staff may try quizzes out) ------------------------------
     Route("/banks", "GET", "/banks", users(OK)),
     Route("/banks/<slug>", "GET", BANK_URL, users(OK)),
-    Route("/banks/<slug>", "POST", BANK_URL, users(to(NEW_QUESTION, 303)), form(mode="practice", n_items="2")),
+    Route("/banks/<slug>", "POST", BANK_URL, users(to(NEW_QUESTION, 303)), form(mode="practice", n_items="2"),
+          done=lambda w, role: attempts_of(w, role) == ONE_MORE[role]),
     Route("/banks/<slug>/flashcards", "GET", BANK_URL + "/flashcards", users(OK)),
     Route("/banks/<slug>/flashcards/<int:item_id>/flip", "POST", BANK_URL + "/flashcards/{w.item}/flip",
           users(OK), form()),
-    Route("/banks/<slug>/flashcards/<int:item_id>/rate", "POST", BANK_URL + "/flashcards/{w.item}/rate",
-          users(to("/banks/{w.bank}/flashcards", 303)), form(rating="3", reps="0")),
-    Route("/banks/<slug>/weakest", "POST", BANK_URL + "/weakest", users(to(NEW_QUESTION, 303)), form()),
+    Route("/banks/<slug>/flashcards/<int:item_id>/rate", "POST", BANK_URL + "/flashcards/{w.unseen_item}/rate",
+          users(to("/banks/{w.bank}/flashcards", 303)), form(rating="3", reps="0"),
+          done=lambda w, role: count(ReviewLog, ReviewLog.source == "flashcard", ReviewLog.rating == 3,
+                                     ReviewLog.card_id.in_(select(Card.id).where(
+                                         Card.user_id == w.users[role].id, Card.item_id == w.unseen_item))) == 1,
+          notes="an item nobody has a card of yet (reps 0)"),
+    Route("/banks/<slug>/weakest", "POST", BANK_URL + "/weakest", users(to(NEW_QUESTION, 303)), form(),
+          done=lambda w, role: attempts_of(w, role) == ONE_MORE[role]),
     Route("/sources/<slug>", "GET", "/sources/{w.document}", users(OK)),
     Route("/sources/<slug>/p/<int:number>/practice", "POST", "/sources/{w.document}/p/1/practice",
-          users(to(NEW_QUESTION, 303)), form()),
+          users(to(NEW_QUESTION, 303)), form(), done=lambda w, role: attempts_of(w, role) == ONE_MORE[role]),
     Route("/review", "GET", "/review", users(OK)),
     Route("/review/<slug>/start", "POST", "/review/{w.bank}/start",
           {"anonymous": LOGIN, "learner": to(NEW_QUESTION, 303), "other_learner": to("/review", 303),
            "instructor": to("/review", 303), "admin": to("/review", 303)}, form(),
+          done=lambda w, role: attempts_of(w, role) == (3 if role == "learner" else 0),
           notes="only the learner has cards due; the others are told nothing is due"),
     Route("/progress/", "GET", "/progress/", users(OK)),
     # -- attempts: the owner's alone (staff may read results, never answer for a learner) ------
     Route("/attempts/<int:attempt_id>", "GET", ATTEMPT, owner(to(ATTEMPT + "/q/1"))),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "GET", ATTEMPT + "/q/1", owner(OK)),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "POST", ATTEMPT + "/q/1",
-          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin"}), notes="practice: checked, then shown"),
+          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin"}), notes="practice: checked, then shown",
+          done=lambda w, role: count(Response, Response.mark == 1.0, Response.attempt_item_id.in_(
+              select(AttemptItem.id).where(AttemptItem.attempt_id == w.open_attempt))) == 1),
     Route("/attempts/<int:attempt_id>/review", "GET", ATTEMPT + "/review", owner(OK)),
     Route("/attempts/<int:attempt_id>/submit", "POST", ATTEMPT + "/submit", owner(to(ATTEMPT + "/result", 303)),
-          form()),
+          form(), done=lambda w, role: count(Attempt, Attempt.id == w.open_attempt, Attempt.status == "submitted") == 1),
     Route("/attempts/<int:attempt_id>/result", "GET", DONE + "/result", owner(OK, staff=OK)),
     Route("/attempts/<int:attempt_id>/items/<int:position>/report", "POST", DONE + "/items/1/report",
-          owner(to(DONE + "/result#item-1", 303)), form(reason="typo", comment="Odd wording.")),
+          owner(to(DONE + "/result#item-1", 303)), form(reason="typo", comment="Odd wording."),
+          done=lambda w, role: count(ItemReport, ItemReport.comment == "Odd wording.") == 1),
     # -- instructors' pages ---------------------------------------------------------------------
     Route("/teach/", "GET", "/teach/", staff(OK)),
     Route("/teach/banks", "GET", "/teach/banks", staff(OK)),
     Route("/teach/banks/<slug>/review", "GET", "/teach/banks/{w.bank}/review", staff(OK)),
     Route("/teach/banks/<slug>/review", "POST", "/teach/banks/{w.bank}/review",
-          staff(to("/teach/banks/{w.bank}/review", 303)), form(item_ids=lambda w: str(w.draft), approve="Approve ticked")),
+          staff(to("/teach/banks/{w.bank}/review", 303)), form(item_ids=lambda w: str(w.draft), approve="Approve ticked"),
+          done=lambda w, role: count(Question, Question.id == w.draft, Question.status == "published") == 1),
     Route("/teach/banks/<slug>/statistics", "GET", "/teach/banks/{w.bank}/statistics", staff(OK)),
     Route("/teach/banks/<slug>/reports", "GET", "/teach/banks/{w.bank}/reports", staff(OK)),
     Route("/teach/banks/<slug>/reports/<ext_id>/resolve", "POST",
           "/teach/banks/{w.bank}/reports/{w.reported_ext_id}/resolve",
-          staff(to("/teach/banks/{w.bank}/reports", 303)), form(resolution="Fixed the typo.")),
+          staff(to("/teach/banks/{w.bank}/reports", 303)), form(resolution="Fixed the typo."),
+          done=lambda w, role: count(ItemReport, ItemReport.resolved_at.is_(None)) == 0),
     Route("/teach/banks/<slug>/export", "GET", "/teach/banks/{w.bank}/export", staff(OK)),
     Route("/teach/banks/<slug>/export/<fmt_name>", "GET", "/teach/banks/{w.bank}/export/gift", staff(OK)),
     Route("/teach/import", "GET", "/teach/import", staff(OK)),
     Route("/teach/import", "POST", "/teach/import", staff(OK), gift_file, notes="the preview"),
     Route("/teach/import/confirm", "POST", "/teach/import/confirm", staff(to("/teach/banks/{w.bank}/export", 303)),
-          import_confirm),
+          import_confirm, done=lambda w, role: count(Question, Question.ext_id == "t-extra") == 1),
     Route("/teach/generate", "GET", "/teach/generate", staff(OK)),
     Route("/teach/generate", "POST", "/teach/generate", staff(OK),
           form(bank="__new__", new_slug="gen-bank", new_title="", seed="0", max_items="",
@@ -292,7 +356,7 @@ ROUTES: list[Route] = [
     Route("/teach/items/<int:item_id>/regrade", "POST", "/teach/items/{w.item}/regrade",
           staff(to("/teach/items/{w.item}/versions", 303)), form()),
     Route("/teach/learners", "GET", "/teach/learners", staff(OK)),
-    Route("/teach/learners/<int:user_id>", "GET", "/teach/learners/{w.extra[learner_id]}", staff(OK)),
+    Route("/teach/learners/<int:user_id>", "GET", "/teach/learners/{w.learner_id}", staff(OK)),
     # -- the admin area -------------------------------------------------------------------------
     Route("/admin/", "GET", "/admin/", staff(OK)),
     *admin_routes(),
@@ -304,13 +368,7 @@ POSTS = [pytest.param(route, id=route.id) for route in ROUTES if route.method ==
 
 @pytest.fixture()
 def world(db, make_bank, make_user) -> World:
-    w = build_world(make_bank, make_user)
-    from studyapp.models import Bank
-    from sqlalchemy import select
-
-    w.extra["learner_id"] = w.users["learner"].id
-    w.extra["tiny_document_id"] = db.session.scalar(select(Bank).where(Bank.slug == w.bank)).document_id
-    return w
+    return build_world(make_bank, make_user)
 
 
 def _request(client, route: Route, w: World, token: str | None):
@@ -357,7 +415,8 @@ def test_every_entry_names_every_role():
 
 @pytest.mark.parametrize("route, role", CASES)
 def test_route_answers_each_role(client, csrf, login_as, world, route, role):
-    """Each role gets exactly the status the table says; a refusal writes nothing."""
+    """Each role gets exactly the status the table says; a refusal writes nothing, and what is let
+    through does what it asked (where the entry says how to see it)."""
     if role != "anonymous":
         login_as(world.users[role])
     token = csrf(client)
@@ -367,6 +426,8 @@ def test_route_answers_each_role(client, csrf, login_as, world, route, role):
     _check(response, expect, url, world)
     if before is not None:
         assert snapshot() == before, "a refused request wrote to the database"
+    elif route.done is not None:
+        assert route.done(world, role), f"{route.id} as {role}: answered {response.status_code} but did not do it"
 
 
 def _csrf_role(route: Route) -> str:
