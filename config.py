@@ -88,7 +88,7 @@ class TestConfig(Config):
     """Test suite: ``TEST_DATABASE_URL`` or in-memory-like SQLite file, CSRF on."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+    SECRET_KEY = "test-secret-key-not-for-production-0123456789"  # nosec B105 # the test suite's own key
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("TEST_DATABASE_URL", "sqlite://")
     )
@@ -97,7 +97,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"  # tests never share counts through a Redis of the machine
     # CSRF stays ON in tests: the suite proves every form is protected.
     WTF_CSRF_ENABLED = True
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105 # a hash method (fast, tests only), no password
     FSRS_ENABLE_FUZZING = False
 
 

@@ -347,7 +347,7 @@ GATE_NAMES = tuple(name for name, _ in ITEM_GATES) + BANK_GATES
 
 def ext_id(passage: int, kind: str, key: str) -> str:
     """Return the stable id of an item: "gen-" + 12 hex digits of sha1(passage|kind|key)."""
-    digest = hashlib.sha1(f"{passage}|{kind}|{norm(key)}".encode()).hexdigest()
+    digest = hashlib.sha1(f"{passage}|{kind}|{norm(key)}".encode(), usedforsecurity=False).hexdigest()
     return f"gen-{digest[:12]}"
 
 

@@ -44,7 +44,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _ext_id(stem: str, options: list[OptionRecord], taken: set[str]) -> str:
-    digest = hashlib.sha1("\x1f".join([stem] + [o.text for o in options]).encode("utf-8")).hexdigest()
+    text = "\x1f".join([stem] + [o.text for o in options])
+    digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()  # an id, not a secret
     base = f"aiken-{digest[:12]}"
     ext_id, n = base, 2
     while ext_id in taken:

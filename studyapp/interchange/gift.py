@@ -439,7 +439,7 @@ class _Reader:
                 raise self.error(line, f"the title ::{title}:: is used twice: a title written as an id "
                                        "is the item's id and must be unique")
             return title
-        digest = hashlib.sha1("\x1f".join((title, stem)).encode("utf-8")).hexdigest()
+        digest = hashlib.sha1("\x1f".join((title, stem)).encode("utf-8"), usedforsecurity=False).hexdigest()
         base = f"gift-{digest[:12]}"
         candidate, n = base, 2
         while candidate in self.used:

@@ -37,14 +37,15 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from html import escape
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+# Only the tree classes: parsing goes through defusedxml's DefusedXMLParser (TreeBuilder is its target).
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder  # nosec B405 # parsed by defusedxml
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from .bankfile import ID_PATTERN, item_mapping, item_problems
 from .errors import InterchangeError
-from .gift import _slug, html_text
+from .gift import html_text
 from .records import GAP, ItemRecord, OptionRecord
 
 SUPPORTED = ("multichoice", "truefalse", "shortanswer")
@@ -315,7 +316,8 @@ class _Reader:
                 raise self.error(q, path, f"<idnumber>{idnumber}</idnumber> is used twice: idnumbers are "
                                           "the items' ids and must differ")
             return idnumber
-        digest = hashlib.sha1("\x1f".join((qtype, name, stem)).encode("utf-8")).hexdigest()
+        text = "\x1f".join((qtype, name, stem))
+        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()  # an id, not a secret
         base = f"xml-{digest[:12]}"
         candidate, n = base, 2
         while candidate in self.used:

@@ -1,0 +1,36 @@
+"""The app as ``tests/test_ratelimit_workers.py`` serves it under gunicorn (test use only).
+
+``ServedConfig`` is the real configuration (``config.Config``: the production login limit, the
+limits' storage from ``REDIS_URL``) with a fixed secret key, shared by both workers so that a
+CSRF token from one is good on the other, and the database in ``STUDYAPP_SERVED_DATABASE_URL``.
+
+``make_app()`` (gunicorn: ``"tests.served_app:make_app()"``) wraps the app so that every
+response names the worker process that made it (``X-Worker-Pid``): the test needs to know that
+its requests reached both workers. The app itself never sends that header.
+"""
+from __future__ import annotations
+
+import os
+
+import config
+
+
+class ServedConfig(config.Config):
+    SECRET_KEY = "served-in-tests-only-0123456789abcdef0123456789"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("STUDYAPP_SERVED_DATABASE_URL", "sqlite://")
+
+
+def make_app():
+    """Return the WSGI app: studyapp (``STUDYAPP_CONFIG``), each response carrying the worker's pid."""
+    from studyapp import create_app
+
+    app = create_app()
+    inner = app.wsgi_app
+
+    def with_pid(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("X-Worker-Pid", str(os.getpid()))], exc_info)
+        return inner(environ, start)
+
+    app.wsgi_app = with_pid
+    return app
