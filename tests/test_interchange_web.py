@@ -397,3 +397,14 @@ def test_preview_shows_option_feedback_and_caps_the_table(client, db, login_as, 
     text = upload(client, csrf, GIFT.encode(), "ne.gift", slug="ne").get_data(as_text=True)
     assert 'option-feedback">If “Changchun”: Not that one.</div>' in text
     assert "The table shows the first 1 of 2 items; all of them are imported." in text
+
+
+def test_by_default_new_items_keep_the_status_their_file_gives(client, db, login_as, csrf):
+    data = json.dumps({"format": "studyapp-bank/1", "slug": "st", "title": "Statuses", "items": [
+        {"id": "d1", "kind": "true_false", "stem": "A draft.", "key": True, "status": "draft"},
+        {"id": "p1", "kind": "true_false", "stem": "A published one.", "key": False}]}).encode()
+    login_as("instructor")
+    page = upload(client, csrf, data, "st.json", slug="st").get_data(as_text=True)
+    assert "New items take the status the file gives them" in page
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    assert dict(db.session.execute(select(Question.ext_id, Question.status)).all()) == {"d1": "draft", "p1": "published"}

@@ -138,8 +138,9 @@ def import_confirm(w: World, token: str) -> dict:
     from studyapp.teach.interchange_views import _signature
 
     content = base64.b64encode(GIFT).decode("ascii")
-    return {"csrf_token": token, "bank": w.bank, "new_title": "", "fmt": "gift", "filename": "extra.gift",
-            "content": content, "digest": _signature(w.bank, "gift", content), "confirm": "Import"}
+    return {"csrf_token": token, "bank": w.bank, "new_title": "", "fmt": "gift", "new_status": "published",
+            "filename": "extra.gift", "content": content, "digest": _signature(w.bank, "gift", "published", content),
+            "confirm": "Import"}
 
 
 def item_form(w: World, token: str, ext_id: str = "t-new") -> dict:

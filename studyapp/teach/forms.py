@@ -78,11 +78,11 @@ class ImportForm(FlaskForm):
                                                       Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
     new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
     fmt = SelectField("Format", validate_choice=True)
-    new_status = SelectField("New items", choices=[("published", "published: learners see them at once"),
-                                                   ("draft", "drafts: wait in the review queue")],
+    new_status = SelectField("New items", choices=[("published", "as the file says (published if it does not say)"),
+                                                   ("draft", "drafts: they wait in the review queue")],
                              default="published", validate_choice=True,
                              description="Items the bank does not have yet. Items it has keep their status "
-                                         "unless the file gives one (JSON, YAML, CSV).")
+                                         "unless the file gives one (XML, CSV, JSON, YAML).")
     file = FileField("File (at most 2 MB)")
     preview = SubmitField("Preview")
 

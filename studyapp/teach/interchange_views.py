@@ -103,8 +103,8 @@ def _preview(slug: str, title: str, fmt_name: str, new_status: str, name: str,
         fmt = format_for(name, None if fmt_name == BY_NAME else fmt_name)
         parsed = _parse(fmt, data, name)
         report = import_items(slug, parsed.items, document=parsed.document, title=title or parsed.title,
-                              description=parsed.description, carries=parsed.carries, new_status=new_status,
-                              dry_run=True)
+                              description=parsed.description, carries=parsed.carries,
+                              new_status="draft" if new_status == "draft" else None, dry_run=True)
     except InterchangeError as exc:
         flash(f"Nothing can be imported from this file: {exc}", "danger")
         return None, 400
@@ -139,7 +139,7 @@ def import_confirm():
         parsed = _parse(FORMATS[fmt_name], data, name)
         report = import_items(slug, parsed.items, document=parsed.document,
                               title=form.new_title.data or parsed.title, description=parsed.description,
-                              carries=parsed.carries, new_status=new_status)
+                              carries=parsed.carries, new_status="draft" if new_status == "draft" else None)
     except InterchangeError as exc:
         abort(400, description=f"Nothing was imported: {exc}")
     except StoreError as exc:
