@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
 from .locking import lock_row
@@ -172,19 +172,56 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     return attempt
 
 
+# What a page about attempt items needs with each: the item with its options, accepted answers and
+# passage, the options as shown, and the response with its choices and texts. The single-valued
+# ones are joined into the main query, the collections loaded with one query each (6 queries in
+# all, whatever the number of items: each query costs more than its rows here).
+_ATTEMPT_ITEM_LOADS = (
+    joinedload(AttemptItem.item, innerjoin=True).selectinload(Question.options),
+    joinedload(AttemptItem.item, innerjoin=True).selectinload(Question.accepted_answers),
+    joinedload(AttemptItem.item, innerjoin=True).joinedload(Question.passage),
+    selectinload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
+    joinedload(AttemptItem.response).selectinload(Response.choices),
+    joinedload(AttemptItem.response).selectinload(Response.texts),
+)
+
+
 def load_attempt_items(attempt: Attempt) -> list[AttemptItem]:
     """Return the attempt's items with item, options, passage and response loaded (fixed query count)."""
     return list(db.session.scalars(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
-        .options(
-            selectinload(AttemptItem.item).selectinload(Question.options),
-            selectinload(AttemptItem.item).selectinload(Question.accepted_answers),
-            selectinload(AttemptItem.item).selectinload(Question.passage),
-            selectinload(AttemptItem.shown_options).selectinload(AttemptOption.option),
-            selectinload(AttemptItem.response).selectinload(Response.choices),
-            selectinload(AttemptItem.response).selectinload(Response.texts),
-        )
+        .options(*_ATTEMPT_ITEM_LOADS)
     ))
+
+
+def attempt_outline(attempt: Attempt) -> list[tuple[int, int, bool]]:
+    """Return, for each item of the attempt in order of position, its attempt-item id, its position
+    and whether it has a response: what a page about one item needs of the others (one query, no
+    objects loaded)."""
+    return [(row.id, row.position, bool(row.answered)) for row in db.session.execute(
+        select(AttemptItem.id, AttemptItem.position, Response.id.is_not(None).label("answered"))
+        .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
+        .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
+    )]
+
+
+# One item's page (a question) needs the item, its options as shown and the response; the item's
+# own options, accepted answers and passage only when it shows feedback, and then they load lazily
+# (one query each: there is one item).
+_ONE_ITEM_LOADS = (
+    joinedload(AttemptItem.item, innerjoin=True),
+    selectinload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
+    joinedload(AttemptItem.response).selectinload(Response.choices),
+    joinedload(AttemptItem.response).selectinload(Response.texts),
+)
+
+
+def load_attempt_item(attempt_item_id: int) -> AttemptItem:
+    """Return one attempt item with its item, shown options and response (with its choices and
+    texts) loaded."""
+    return db.session.scalars(
+        select(AttemptItem).where(AttemptItem.id == attempt_item_id).options(*_ONE_ITEM_LOADS)
+    ).one()
 
 
 def first_unanswered(attempt: Attempt) -> int | None:
