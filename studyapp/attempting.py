@@ -378,14 +378,16 @@ def second_try_allowed(attempt: Attempt) -> bool:
 
 
 def _finalise(attempt: Attempt, attempt_item: AttemptItem, response: Response, raw: float, *,
-              shown: bool = False) -> None:
-    """Mark a response final and update the learner's FSRS card for the item (no commit)."""
+              shown: bool = False, card=None) -> None:
+    """Mark a response final and update the learner's FSRS card for the item (no commit); ``card``:
+    that card if the caller has it (see :func:`studyapp.scheduling.get_cards`)."""
     from .scheduling import rating_for_response, record_review
 
     response.final = True
-    db.session.flush()
+    if response.id is None:     # a response added in this transaction: its id is needed for the log
+        db.session.flush()
     record_review(attempt.user_id, attempt_item.item_id, rating_for_response(raw, max(1, response.tries), shown),
-                  attempt.mode, response_id=response.id)
+                  attempt.mode, response_id=response.id, card=card)
 
 
 def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData) -> CheckOutcome:
@@ -489,20 +491,28 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool | None = None) -> Submit
         db.session.rollback()
         db.session.refresh(attempt)
         return SubmitOutcome(False, attempt.score_percent)
+    from .scheduling import get_cards
+
     total = 0.0
-    for attempt_item in load_attempt_items(attempt):
+    items = load_attempt_items(attempt)
+    # The learner's cards for the items rated below, in one query (not one per item).
+    cards = get_cards(attempt.user_id, [
+        ai.item_id for ai in items if ai.response is not None
+        and not (attempt.gives_feedback_at_once and ai.response.mark is not None and ai.response.final)])
+    for attempt_item in items:
         response = attempt_item.response
         if response is None:
             continue
+        card = cards.get(attempt_item.item_id)
         if attempt.gives_feedback_at_once and response.mark is not None:
             if not response.final:      # a wrong first try left without a second
-                _finalise(attempt, attempt_item, response, response.mark)
+                _finalise(attempt, attempt_item, response, response.mark, card=card)
             total += response.mark
             continue
         result = get_kind(attempt_item.item.kind).mark(attempt_item.item, response_data(response))
         response.mark = result.mark
         response.tries = max(1, response.tries or 0)
-        _finalise(attempt, attempt_item, response, result.mark)
+        _finalise(attempt, attempt_item, response, result.mark, card=card)
         total += result.mark
     attempt.marks = round(total, 6)
     attempt.score_percent = round(100.0 * total / attempt.item_count, 2) if attempt.item_count else 0.0
