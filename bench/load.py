@@ -10,8 +10,9 @@ postgresql+psycopg://postgres@127.0.0.1:5432/load_bench, created if missing: its
 ``public`` is DROPPED and made anew, so never point it at a database you keep), --redis-url URL
 (count the rate limits in Redis as production does with several workers; default: each worker
 counts in memory), --probe-duration S (phases A and Q, default 15), --think MIN-MAX (seconds,
-default 0.1-0.5), --threads N (per worker; default gunicorn.conf.py's), --log FILE (gunicorn's
-error log, kept; default in the temporary directory of the system).
+default 0.1-0.5), --threads N (per worker; default gunicorn.conf.py's), --max-requests N (0: no
+worker recycling; default gunicorn.conf.py's), --log FILE (gunicorn's error log, kept; default in
+the temporary directory of the system).
 
 What it does:
  1. Prepares a fresh database: SQLite in a temporary directory, or the PostgreSQL database of
@@ -531,7 +532,8 @@ def print_phase(phase: Phase, types: list[str]) -> None:
     if phase.load_after[0]:
         print(f"\nPhase {phase.title}: {phase.seconds:.1f} s, load average (1 min) {phase.load_before[0]:.2f} "
               f"-> {phase.load_after[0]:.2f}; CPU: server {100 * phase.server_cpu / phase.seconds:.0f}%, "
-              f"load generator {100 * phase.client_cpu / phase.seconds:.0f}% (100% = one core)"
+              f"load generator {100 * phase.client_cpu / phase.seconds:.0f}% (100% = one core); server CPU "
+              f"per request {1000 * phase.server_cpu / max(1, sum(len(t) for t in phase.times.values())):.2f} ms"
               + (f"; {phase.worker_boots} workers booted (max_requests)" if phase.worker_boots else ""))
     else:
         print(f"\nPhase {phase.title}: {phase.seconds:.1f} s")
@@ -601,6 +603,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--think", default="0.1-0.5", help="think time of phase C, MIN-MAX in s (default 0.1-0.5)")
+    parser.add_argument("--max-requests", type=int, default=None,
+                        help="gunicorn's max_requests (0: never recycle a worker; default: gunicorn.conf.py's)")
     parser.add_argument("--redis-url", default=None, help="count the rate limits in this Redis (default: in memory)")
     parser.add_argument("--log", default=None, help="file for gunicorn's error log (kept)")
     args = parser.parse_args()
@@ -661,6 +665,8 @@ def main() -> int:
         access_log = tmp / "access.log"
         command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--error-logfile", str(log),
                    "--access-logfile", str(access_log), "studyapp:create_app()"]
+        if args.max_requests is not None:
+            command[-1:-1] = ["--max-requests", str(args.max_requests)]
         log.write_text("")
         proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
