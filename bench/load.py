@@ -262,7 +262,11 @@ class Learner(FastHttpUser):
                 response.success()
             else:
                 where = response.headers.get("Location", "") if response.headers else ""
-                body = (response.text or "")[:160].replace("\n", " ") if status >= 400 else ""
+                body = ""
+                if status >= 400:
+                    text = response.text or ""
+                    title = re.search(r"<title>(.*?)</title>", text, re.S)
+                    body = title.group(1).strip() if title else text[:160].replace("\n", " ")
                 reason = f"HTTP {status} (expected {expect}) for {method} {path}"
                 response.failure(reason + (f" -> {where}" if where else "") + (f": {body}" if body else ""))
                 raise StepFailed(reason)
@@ -587,6 +591,11 @@ def print_errors() -> None:
         print(f"\nFirst errors ({len(RECORDER.samples)} at most {ERROR_SAMPLES}; counts are in the tables):")
         for sample in RECORDER.samples:
             print("  " + sample)
+        if any("HTTP 429" in sample for sample in RECORDER.samples):
+            print("  (429: a rate limit was hit; the benchmark raises them with STUDYAPP_LOGIN_RATE_LIMIT "
+                  "and STUDYAPP_ANSWER_RATE_LIMIT)")
+        if any("HTTP 5" in sample for sample in RECORDER.samples):
+            print("  (5xx: a server error; see the traceback in gunicorn's error log)")
         RECORDER.samples = []
 
 
