@@ -139,6 +139,7 @@ class Phase:
     server_cpu: float = 0.0         # CPU seconds used by gunicorn (master and workers) in the phase
     client_cpu: float = 0.0         # CPU seconds used by this process (the load generator)
     worker_boots: int = 0           # gunicorn workers booted during the phase (max_requests recycling)
+    worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each worker alive at both ends
 
     @property
     def seconds(self) -> float:
@@ -475,6 +476,21 @@ def server_cpu_seconds(master: psutil.Process) -> float:
         return 0.0
 
 
+def worker_cpu_seconds(master: psutil.Process) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each live gunicorn worker, by pid."""
+    seconds = {}
+    try:
+        for child in master.children():
+            try:
+                c = child.cpu_times()
+                seconds[child.pid] = c.user + c.system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return seconds
+
+
 def count_boots(log: Path) -> int:
     """Number of "Booting worker" lines in gunicorn's log so far."""
     try:
@@ -506,11 +522,14 @@ def run_phase(phase: Phase, control_phase: str, seconds: float, master: psutil.P
     RECORDER.phase = phase
     phase.load_before = os.getloadavg()
     boots = count_boots(log)
-    cpu0, client0 = server_cpu_seconds(master), sum(me.cpu_times()[:2])
+    cpu0, client0, workers0 = server_cpu_seconds(master), sum(me.cpu_times()[:2]), worker_cpu_seconds(master)
     phase.started = time.monotonic()
     gevent.sleep(seconds)
     phase.ended = time.monotonic()
     phase.server_cpu = server_cpu_seconds(master) - cpu0
+    workers1 = worker_cpu_seconds(master)
+    phase.worker_cpu = sorted((workers1[pid] - workers0[pid] for pid in workers0.keys() & workers1.keys()),
+                              reverse=True)
     phase.client_cpu = sum(me.cpu_times()[:2]) - client0
     phase.worker_boots = count_boots(log) - boots
     phase.load_after = os.getloadavg()
@@ -538,7 +557,9 @@ def print_phase(phase: Phase, types: list[str]) -> None:
               f"-> {phase.load_after[0]:.2f}; CPU: server {100 * phase.server_cpu / phase.seconds:.0f}%, "
               f"load generator {100 * phase.client_cpu / phase.seconds:.0f}% (100% = one core); server CPU "
               f"per request {1000 * phase.server_cpu / max(1, sum(len(t) for t in phase.times.values())):.2f} ms"
-              + (f"; {phase.worker_boots} workers booted (max_requests)" if phase.worker_boots else ""))
+              + (f"; {phase.worker_boots} workers booted (max_requests)" if phase.worker_boots else "")
+              + ("; per worker " + " / ".join(f"{100 * w / phase.seconds:.0f}%" for w in phase.worker_cpu)
+                 if len(phase.worker_cpu) > 1 else ""))
     else:
         print(f"\nPhase {phase.title}: {phase.seconds:.1f} s")
     print(f"  {'request type':<20} {'count':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
