@@ -32,13 +32,16 @@ What it does:
       B  mix         closed loop (no think time): throughput                     --duration s
       C  mix+think   a think time, uniform in --think, before every request:
                      latency at --users concurrent learners                      --duration s
-    The mix is one exam after another: POST /banks/<slug> (10 items, exam mode); for each item
+    Before each phase the learners pause and open new keep-alive connections at rest, until the
+    workers hold about as many each (gunicorn keeps a connection with the worker that accepted it;
+    the split is printed). The mix is one exam after another: POST /banks/<slug> (10 items, exam mode); for each item
     GET the question page and POST a response built from the page (its CSRF token, a random
     option or a typed text); POST submit; GET the result page; GET the dashboard (/progress/);
     GET /healthz. Every request is timed from sending to the last byte of the answer, without
     following redirects (each POST answers 303; the page after it is the next request).
  4. Prints, per phase and request type: count, requests/s, p50/p95/p99 in ms (nearest rank),
-    errors; the load average and the CPU used by the server and by this load generator; then the
+    errors; the load average, the CPU used by the server (gunicorn's processes; PostgreSQL's own
+    is not counted) per phase, per request and per worker, and by this load generator; then the
     goals with PASS or FAIL. A response that is not 2xx/3xx, or not the one the step expects
     (e.g. a 200 form page where a 303 should follow a save), is an error; the first few are
     printed. A 429 means the limits were not raised; a 500 is a bug: read gunicorn's error log,
@@ -140,6 +143,7 @@ class Phase:
     client_cpu: float = 0.0         # CPU seconds used by this process (the load generator)
     worker_boots: int = 0           # gunicorn workers booted during the phase (max_requests recycling)
     worker_cpu: list[float] = field(default_factory=list)   # CPU seconds of each worker alive at both ends
+    connections: list[int] = field(default_factory=list)    # the load generator's connections per worker, at the end
 
     @property
     def seconds(self) -> float:
@@ -231,6 +235,8 @@ class Learner(FastHttpUser):
     count = 0                       # learners created so far (their emails are numbered)
     logged_in = 0                   # learners whose login succeeded
     warmed = 0                      # learners who finished the warm-up exam and hold a new one
+    in_flight = 0                   # requests sent and not yet answered, all learners
+    instances: list[Learner] = []
     network_timeout = 120.0
     connection_timeout = 30.0
 
@@ -245,6 +251,7 @@ class Learner(FastHttpUser):
         self.stage, self.attempt, self.position, self.total = "start", None, 1, QUIZ_ITEMS
         self.probe_position, self.warm_cycles, self.is_warm = 0, 0, False
         self.fields: list[tuple[str, str]] = []
+        Learner.instances.append(self)
         while not self._login():
             gevent.sleep(1)
         Learner.logged_in += 1
@@ -257,7 +264,12 @@ class Learner(FastHttpUser):
         if data is not None:
             kwargs["data"] = urlencode(data)
             kwargs["headers"] = {"Content-Type": "application/x-www-form-urlencoded"}
-        with self.client.request(method, path, **kwargs) as response:
+        Learner.in_flight += 1
+        try:
+            response = self.client.request(method, path, **kwargs)
+        finally:
+            Learner.in_flight -= 1
+        with response:
             status = response.status_code
             if status == expect:
                 response.success()
@@ -491,6 +503,21 @@ def worker_cpu_seconds(master: psutil.Process) -> dict[int, float]:
     return seconds
 
 
+def connections_per_worker(master: psutil.Process, port: int) -> list[int]:
+    """Number of established connections on ``port`` held by each gunicorn worker, most first."""
+    counts = []
+    try:
+        for child in master.children():
+            try:
+                counts.append(sum(1 for c in child.net_connections(kind="tcp")
+                                  if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port))
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return sorted(counts, reverse=True)
+
+
 def count_boots(log: Path) -> int:
     """Number of "Booting worker" lines in gunicorn's log so far."""
     try:
@@ -515,9 +542,43 @@ def stop_process_group(proc: subprocess.Popen | None) -> None:
 
 # --------------------------------------------------------------------------- running the phases
 
-def run_phase(phase: Phase, control_phase: str, seconds: float, master: psutil.Process, log: Path) -> Phase:
+def reconnect(master: psutil.Process, port: int) -> None:
+    """Between phases: pause the learners, wait for their requests in flight, then give each a new
+    keep-alive connection, one after the other (5 ms apart) while the workers are idle; again (at
+    most 10 times) until the workers hold about as many connections each.
+
+    gunicorn keeps a connection with the worker that accepted it. Left alone, the learners' first
+    connections (made at login, while the second worker may still be booting) can end up 30 on one
+    worker and 2 on the other, which halves what the server can do; which worker accepts is a race,
+    so even at rest a round can come out 24 / 8. The split of each phase is printed with it.
+    """
+    CONTROL["phase"] = "pause"
+    wait_until(lambda: Learner.in_flight == 0, 60, "the requests in flight")
+    tolerance = max(2, len(Learner.instances) // 8)
+    for _ in range(10):
+        for user in Learner.instances:
+            user.client.client.close()          # its keep-alive connection (the cookies stay)
+            open_connection(user)
+            gevent.sleep(0.005)
+        split = connections_per_worker(master, port)
+        if len(split) < 2 or split[0] - split[-1] <= tolerance:
+            break
+
+
+def open_connection(user: Learner) -> None:
+    """Open the learner's new connection with a GET /healthz that no phase records."""
+    phase, RECORDER.phase = RECORDER.phase, None
+    try:
+        user.client.get("/healthz", name="reconnect")
+    finally:
+        RECORDER.phase = phase
+
+
+def run_phase(phase: Phase, control_phase: str, seconds: float, master: psutil.Process, log: Path,
+              port: int) -> Phase:
     """Switch the learners to ``control_phase`` for ``seconds`` s and record into ``phase``."""
     me = psutil.Process()
+    reconnect(master, port)
     CONTROL["phase"] = control_phase
     RECORDER.phase = phase
     phase.load_before = os.getloadavg()
@@ -532,6 +593,7 @@ def run_phase(phase: Phase, control_phase: str, seconds: float, master: psutil.P
                               reverse=True)
     phase.client_cpu = sum(me.cpu_times()[:2]) - client0
     phase.worker_boots = count_boots(log) - boots
+    phase.connections = connections_per_worker(master, port)
     phase.load_after = os.getloadavg()
     RECORDER.phase = None
     return phase
@@ -559,7 +621,8 @@ def print_phase(phase: Phase, types: list[str]) -> None:
               f"per request {1000 * phase.server_cpu / max(1, sum(len(t) for t in phase.times.values())):.2f} ms"
               + (f"; {phase.worker_boots} workers booted (max_requests)" if phase.worker_boots else "")
               + ("; per worker " + " / ".join(f"{100 * w / phase.seconds:.0f}%" for w in phase.worker_cpu)
-                 if len(phase.worker_cpu) > 1 else ""))
+                 if len(phase.worker_cpu) > 1 else "")
+              + (", connections " + " / ".join(str(n) for n in phase.connections) if phase.connections else ""))
     else:
         print(f"\nPhase {phase.title}: {phase.seconds:.1f} s")
     print(f"  {'request type':<20} {'count':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
@@ -720,15 +783,16 @@ def main() -> int:
         RECORDER.phase = warm
         CONTROL["phase"] = "warmup"
         wait_until(lambda: Learner.warmed >= args.users, 300, "the warm-up exams")
+        wait_until(lambda: len(master.children()) >= args.workers, 60, "every gunicorn worker")
         print(f"  {args.users} learners logged in and took a warm-up exam in "
               f"{time.monotonic() - login.started:.1f} s (logins: p50 {login.p(LOGIN, 50):.0f} ms, "
               f"p99 {login.p(LOGIN, 99):.0f} ms)")
 
-        a = run_phase(Phase("A", "A, /healthz only, closed loop"), "healthz", args.probe_duration, master, log)
-        q = run_phase(Phase("Q", "Q, quiz pages only, closed loop"), "quizpage", args.probe_duration, master, log)
-        b = run_phase(Phase("B", "B, the mix, closed loop (throughput)"), "mix", args.duration, master, log)
+        a = run_phase(Phase("A", "A, /healthz only, closed loop"), "healthz", args.probe_duration, master, log, port)
+        q = run_phase(Phase("Q", "Q, quiz pages only, closed loop"), "quizpage", args.probe_duration, master, log, port)
+        b = run_phase(Phase("B", "B, the mix, closed loop (throughput)"), "mix", args.duration, master, log, port)
         c = run_phase(Phase("C", f"C, the mix with think time {low}-{high} s (latency)"), "think",
-                      args.duration, master, log)
+                      args.duration, master, log, port)
         CONTROL["phase"] = "done"
         runner.quit()
         runner = None
