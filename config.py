@@ -22,6 +22,11 @@ Environment variables:
     STUDYAPP_EXAM_GRACE_SECONDS: seconds after an exam's deadline during which a response
         (sent before the deadline, arriving late) is still accepted (int, default 30).
     STUDYAPP_FSRS_RETENTION: FSRS desired retention, fraction 0-1 (default 0.9).
+    STUDYAPP_LOGIN_RATE_LIMIT: limit on login and registration POSTs per client address, in
+        Flask-Limiter's notation (default ``10 per minute; 100 per hour``). Raise it only for a
+        load test from one address (bench/load.py does).
+    STUDYAPP_ANSWER_RATE_LIMIT: limit on POSTs of responses, checks and submissions per user, one
+        budget shared by those routes (default ``120 per minute``; bench/load.py raises it).
 """
 from __future__ import annotations
 
@@ -72,8 +77,10 @@ class Config:
     PROXY_HOPS = int(os.environ.get("STUDYAPP_PROXY_HOPS", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"  # no burst at the edge of a fixed minute
-    LOGIN_RATE_LIMIT = "10 per minute; 100 per hour"  # POSTs to login and register per address
-    ANSWER_RATE_LIMIT = "120 per minute"  # POSTs of responses, checks and submissions per user
+    # POSTs to login and register per address
+    LOGIN_RATE_LIMIT = os.environ.get("STUDYAPP_LOGIN_RATE_LIMIT", "10 per minute; 100 per hour")
+    # POSTs of responses, checks and submissions per user
+    ANSWER_RATE_LIMIT = os.environ.get("STUDYAPP_ANSWER_RATE_LIMIT", "120 per minute")
     QUIZ_DEFAULT_ITEMS = int(os.environ.get("STUDYAPP_QUIZ_DEFAULT_ITEMS", "10"))
     EXAM_GRACE_SECONDS = int(os.environ.get("STUDYAPP_EXAM_GRACE_SECONDS", "30"))
     FSRS_DESIRED_RETENTION = float(os.environ.get("STUDYAPP_FSRS_RETENTION", "0.9"))

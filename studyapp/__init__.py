@@ -25,10 +25,15 @@ def _dev_secret_key(instance_path: str) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection, connection_record):  # pragma: no cover - trivial
-    """Turn on foreign-key enforcement for SQLite connections (PostgreSQL always has it)."""
+    """Turn on foreign-key enforcement for SQLite connections (PostgreSQL always has it), and
+    write-ahead logging for SQLite database files."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers no longer wait for a writer (nor a writer for readers), which matters with
+        # several gunicorn workers on one SQLite file; writers still take turns. The mode is kept
+        # in the file, so setting it again is a no-op; in-memory databases stay "memory".
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
 from .locking import lock_row
@@ -172,19 +172,56 @@ def start_attempt(user: User, bank: Bank, n_items: int, rng: random.Random | Non
     return attempt
 
 
+# What a page about attempt items needs with each: the item with its options, accepted answers and
+# passage, the options as shown, and the response with its choices and texts. The single-valued
+# ones are joined into the main query, the collections loaded with one query each (6 queries in
+# all, whatever the number of items: each query costs more than its rows here).
+_ATTEMPT_ITEM_LOADS = (
+    joinedload(AttemptItem.item, innerjoin=True).selectinload(Question.options),
+    joinedload(AttemptItem.item, innerjoin=True).selectinload(Question.accepted_answers),
+    joinedload(AttemptItem.item, innerjoin=True).joinedload(Question.passage),
+    selectinload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
+    joinedload(AttemptItem.response).selectinload(Response.choices),
+    joinedload(AttemptItem.response).selectinload(Response.texts),
+)
+
+
 def load_attempt_items(attempt: Attempt) -> list[AttemptItem]:
     """Return the attempt's items with item, options, passage and response loaded (fixed query count)."""
     return list(db.session.scalars(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
-        .options(
-            selectinload(AttemptItem.item).selectinload(Question.options),
-            selectinload(AttemptItem.item).selectinload(Question.accepted_answers),
-            selectinload(AttemptItem.item).selectinload(Question.passage),
-            selectinload(AttemptItem.shown_options).selectinload(AttemptOption.option),
-            selectinload(AttemptItem.response).selectinload(Response.choices),
-            selectinload(AttemptItem.response).selectinload(Response.texts),
-        )
+        .options(*_ATTEMPT_ITEM_LOADS)
     ))
+
+
+def attempt_outline(attempt: Attempt) -> list[tuple[int, int, bool]]:
+    """Return, for each item of the attempt in order of position, its attempt-item id, its position
+    and whether it has a response: what a page about one item needs of the others (one query, no
+    objects loaded)."""
+    return [(row.id, row.position, bool(row.answered)) for row in db.session.execute(
+        select(AttemptItem.id, AttemptItem.position, Response.id.is_not(None).label("answered"))
+        .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
+        .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
+    )]
+
+
+# One item's page (a question) needs the item, its options as shown and the response; the item's
+# own options, accepted answers and passage only when it shows feedback, and then they load lazily
+# (one query each: there is one item).
+_ONE_ITEM_LOADS = (
+    joinedload(AttemptItem.item, innerjoin=True),
+    selectinload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
+    joinedload(AttemptItem.response).selectinload(Response.choices),
+    joinedload(AttemptItem.response).selectinload(Response.texts),
+)
+
+
+def load_attempt_item(attempt_item_id: int) -> AttemptItem:
+    """Return one attempt item with its item, shown options and response (with its choices and
+    texts) loaded."""
+    return db.session.scalars(
+        select(AttemptItem).where(AttemptItem.id == attempt_item_id).options(*_ONE_ITEM_LOADS)
+    ).one()
 
 
 def first_unanswered(attempt: Attempt) -> int | None:
@@ -354,15 +391,17 @@ def _lock_learner(attempt: Attempt) -> None:
 
 
 def _finalise(attempt: Attempt, attempt_item: AttemptItem, response: Response, raw: float, *,
-              shown: bool = False) -> None:
-    """Mark a response final and update the learner's FSRS card for the item (no commit).
-    The caller holds the learner's lock (:func:`_lock_learner`)."""
+              shown: bool = False, card=None) -> None:
+    """Mark a response final and update the learner's FSRS card for the item (no commit). The
+    caller holds the learner's lock (:func:`_lock_learner`); ``card``: that card if the caller has
+    it (see :func:`studyapp.scheduling.get_cards`)."""
     from .scheduling import rating_for_response, record_review
 
     response.final = True
-    db.session.flush()
+    if response.id is None:     # a response added in this transaction: its id is needed for the log
+        db.session.flush()
     record_review(attempt.user_id, attempt_item.item_id, rating_for_response(raw, max(1, response.tries), shown),
-                  attempt.mode, response_id=response.id)
+                  attempt.mode, response_id=response.id, card=card)
 
 
 def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData) -> CheckOutcome:
@@ -471,20 +510,28 @@ def submit_attempt(attempt: Attempt, *, timed_out: bool | None = None) -> Submit
         db.session.refresh(attempt)
         return SubmitOutcome(False, attempt.score_percent)
     _lock_learner(attempt)  # marking rates the learner's cards
+    from .scheduling import get_cards
+
     total = 0.0
-    for attempt_item in load_attempt_items(attempt):
+    items = load_attempt_items(attempt)
+    # The learner's cards for the items rated below, in one query (not one per item).
+    cards = get_cards(attempt.user_id, [
+        ai.item_id for ai in items if ai.response is not None
+        and not (attempt.gives_feedback_at_once and ai.response.mark is not None and ai.response.final)])
+    for attempt_item in items:
         response = attempt_item.response
         if response is None:
             continue
+        card = cards.get(attempt_item.item_id)
         if attempt.gives_feedback_at_once and response.mark is not None:
             if not response.final:      # a wrong first try left without a second
-                _finalise(attempt, attempt_item, response, response.mark)
+                _finalise(attempt, attempt_item, response, response.mark, card=card)
             total += response.mark
             continue
         result = get_kind(attempt_item.item.kind).mark(attempt_item.item, response_data(response))
         response.mark = result.mark
         response.tries = max(1, response.tries or 0)
-        _finalise(attempt, attempt_item, response, result.mark)
+        _finalise(attempt, attempt_item, response, result.mark, card=card)
         total += result.mark
     attempt.marks = round(total, 6)
     attempt.score_percent = round(100.0 * total / attempt.item_count, 2) if attempt.item_count else 0.0

@@ -23,6 +23,7 @@ All times are naive UTC ``datetime`` values, as stored; ``fsrs`` gets them as aw
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -80,18 +81,34 @@ def to_fsrs(card: Card) -> fsrs.Card:
                      last_review=_aware(card.last_review))
 
 
-def get_card(user_id: int, item_id: int) -> Card:
-    """Return the learner's card for an item, a new one (due now, not yet flushed) if none."""
-    card = db.session.scalar(select(Card).where(Card.user_id == user_id, Card.item_id == item_id))
-    if card is None:
-        card = Card(user_id=user_id, item_id=item_id, state=fsrs.State.Learning.value, step=0,
-                    due=clock.now(), reps=0, lapses=0)
-        db.session.add(card)
+def _new_card(user_id: int, item_id: int) -> Card:
+    card = Card(user_id=user_id, item_id=item_id, state=fsrs.State.Learning.value, step=0,
+                due=clock.now(), reps=0, lapses=0)
+    db.session.add(card)
     return card
 
 
+def get_card(user_id: int, item_id: int) -> Card:
+    """Return the learner's card for an item, a new one (due now, not yet flushed) if none."""
+    card = db.session.scalar(select(Card).where(Card.user_id == user_id, Card.item_id == item_id))
+    return card if card is not None else _new_card(user_id, item_id)
+
+
+def get_cards(user_id: int, item_ids: Iterable[int]) -> dict[int, Card]:
+    """Return the learner's cards for several items by item id, in one query: :func:`get_card`
+    for each item, with a new card (due now, not yet flushed) for an item that has none."""
+    ids = list(dict.fromkeys(item_ids))
+    cards = {card.item_id: card for card in db.session.scalars(
+        select(Card).where(Card.user_id == user_id, Card.item_id.in_(ids)))} if ids else {}
+    for item_id in ids:
+        if item_id not in cards:
+            cards[item_id] = _new_card(user_id, item_id)
+    return cards
+
+
 def record_review(user_id: int, item_id: int, rating: fsrs.Rating | int, source: str, *,
-                  when: datetime | None = None, response_id: int | None = None) -> Card:
+                  when: datetime | None = None, response_id: int | None = None,
+                  card: Card | None = None) -> Card:
     """Apply one rating to the learner's card for an item and log it. Does not commit: the
     caller commits it with the action that caused it (one transaction per action).
 
@@ -101,6 +118,8 @@ def record_review(user_id: int, item_id: int, rating: fsrs.Rating | int, source:
         source: one of ``SOURCES``.
         when: the time of the review (naive UTC; default: the app clock's now).
         response_id: the response that was rated, if any.
+        card: the learner's card for the item if the caller has it already (from
+            :func:`get_cards`, when rating many items at once); None: looked up.
     Returns:
         The updated card (added to the session).
     Raises:
@@ -110,7 +129,7 @@ def record_review(user_id: int, item_id: int, rating: fsrs.Rating | int, source:
         raise ValueError(f"unknown review source {source!r}")
     rating = fsrs.Rating(int(rating))
     when = when or clock.now()
-    card = get_card(user_id, item_id)
+    card = card if card is not None else get_card(user_id, item_id)
     before = card.state
     updated, _log = scheduler().review_card(to_fsrs(card), rating, review_datetime=_aware(when))
     card.state = updated.state.value
@@ -122,8 +141,9 @@ def record_review(user_id: int, item_id: int, rating: fsrs.Rating | int, source:
     card.reps = (card.reps or 0) + 1
     if rating == fsrs.Rating.Again and before == fsrs.State.Review.value:
         card.lapses = (card.lapses or 0) + 1
-    db.session.flush()
-    db.session.add(ReviewLog(card_id=card.id, rating=rating.value, reviewed_at=when, source=source,
+    # The log refers to the card object: a new card gets its id when the session flushes, with
+    # the log, so rating many items costs no flush (and no round trip) per item.
+    db.session.add(ReviewLog(card=card, rating=rating.value, reviewed_at=when, source=source,
                              response_id=response_id))
     return card
 

@@ -96,8 +96,22 @@ def test_proxy_hops_reads_the_forwarded_address():
 
 
 def test_gunicorn_config_reads_the_environment():
-    env = {**os.environ, "PORT": "8123", "WEB_CONCURRENCY": "3", "STUDYAPP_THREADS": "2"}
+    env = {**os.environ, "PORT": "8123", "WEB_CONCURRENCY": "3", "STUDYAPP_THREADS": "2",
+           "STUDYAPP_MAX_REQUESTS": "5000"}
     out = subprocess.run([sys.executable, "-c", "import runpy; c = runpy.run_path('gunicorn.conf.py');"
-                          "print(c['bind'], c['workers'], c['threads'], c['worker_class'], c['preload_app'])"],
+                          "print(c['bind'], c['workers'], c['threads'], c['worker_class'], c['preload_app'],"
+                          " c['max_requests'], c['max_requests_jitter'])"],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["127.0.0.1:8123", "3", "2", "gthread", "False"]
+    assert out.stdout.split() == ["127.0.0.1:8123", "3", "2", "gthread", "False", "5000", "500"]
+
+
+def test_rate_limits_can_be_raised_from_the_environment():
+    """STUDYAPP_LOGIN_RATE_LIMIT and STUDYAPP_ANSWER_RATE_LIMIT override the limits (a load test
+    from one address needs that); without them the production values stand."""
+    code = "import config; print(config.ProductionConfig.LOGIN_RATE_LIMIT + '|' + config.ProductionConfig.ANSWER_RATE_LIMIT)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYAPP_")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "10 per minute; 100 per hour|120 per minute"
+    env.update(STUDYAPP_LOGIN_RATE_LIMIT="1000 per minute", STUDYAPP_ANSWER_RATE_LIMIT="100 per second")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1000 per minute|100 per second"

@@ -10,7 +10,8 @@ from ..access import get_or_404, owned_or_404
 from ..attempting import (
     PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
     TimeUp,
-    bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered, load_attempt_items,
+    attempt_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
+    load_attempt_item, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
     time_is_up,
 )
@@ -122,10 +123,11 @@ def question(attempt_id: int, position: int):
         if request.method == "POST":
             flash("This attempt was already submitted, so that answer was not recorded.", "warning")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
-    items = load_attempt_items(attempt)
-    if not 1 <= position <= len(items):
+    # Only this item is loaded whole; of the others the page needs their number and which are answered.
+    outline = attempt_outline(attempt)
+    if not 1 <= position <= len(outline):
         abort(404, description="This attempt has no question with that number.")
-    attempt_item = items[position - 1]
+    attempt_item = load_attempt_item(outline[position - 1][0])
     item = attempt_item.item
     kind = get_kind(item.kind)
     # The browser sees shown-option ids (numbered in display order), never option ids.
@@ -157,11 +159,11 @@ def question(attempt_id: int, position: int):
                 flash("Time is up: your answers were submitted.", "warning")
                 return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
             goto = request.form.get("goto", type=int)
-            if goto is not None and 1 <= goto <= len(items):
+            if goto is not None and 1 <= goto <= len(outline):
                 target = url_for("quiz.question", attempt_id=attempt.id, position=goto)
             elif form.prev.data and position > 1:
                 target = url_for("quiz.question", attempt_id=attempt.id, position=position - 1)
-            elif form.finish.data or position == len(items):
+            elif form.finish.data or position == len(outline):
                 target = url_for("quiz.review", attempt_id=attempt.id)
             else:
                 target = url_for("quiz.question", attempt_id=attempt.id, position=position + 1)
@@ -174,7 +176,7 @@ def question(attempt_id: int, position: int):
             saved.choice_ids = [as_shown[c] for c in saved.choice_ids if c in as_shown]
         form = kind.build_form(item, options, response=saved, formdata=None)
         status = 200
-    answered = {ai.position for ai in items if ai.response is not None}
+    answered = {n for _, n, has_response in outline if has_response}
     response = attempt_item.response
     feedback = None
     if attempt.gives_feedback_at_once and response is not None and response.tries:
@@ -185,7 +187,7 @@ def question(attempt_id: int, position: int):
         feedback = {"result": None, "final": True, "mark": response.mark, "tries": 0, "chosen": set(), "texts": []}
     return render_template(
         "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
-        form=form, position=position, total=len(items), answered=answered, feedback=feedback,
+        form=form, position=position, total=len(outline), answered=answered, feedback=feedback,
         keys=kind.key_texts(item) if feedback and feedback["final"] else None,
         show_form=ShowAnswerForm(), retry_share=round(100 * (1 - PRACTICE_PENALTY)),
         can_retry=bool(feedback and not feedback["final"] and second_try_allowed(attempt)),
