@@ -647,11 +647,23 @@ def sqlite_path(app) -> Path:
 def assert_mid_transaction(app, runner: Killable) -> None:
     """Check that the runner, stopped by ``KILL_RUNNER_STOP_AT``, is inside a transaction that has
     written and is not committed: on PostgreSQL its server process is idle in a transaction with a
-    transaction id; on SQLite the rollback journal exists."""
+    transaction id; on SQLite another connection cannot take the write lock (the database runs in
+    write-ahead-log mode, so there is no rollback journal to look for)."""
     if is_postgres(app):
         assert runner.pg_state() == [("idle in transaction", "Client", True)]
     else:
-        assert Path(f"{sqlite_path(app)}-journal").exists()
+        import sqlite3
+
+        probe = sqlite3.connect(sqlite_path(app), timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            locked = False
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc)
+        finally:
+            probe.close()
+        assert locked, "the runner holds no write lock: it is not inside a writing transaction"
 
 
 IMPORT_ITEMS = 3000
@@ -809,9 +821,9 @@ SUBMIT_MOMENTS = {
 def blocking_lock(app, db, attempt_id: int):
     """Hold a lock that stops a submission of the attempt inside its transaction. PostgreSQL: a
     row lock (``FOR UPDATE``) on the response at the middle position, so that the submission
-    waits when it marks that response (half of the marks and cards written). SQLite: a read
-    transaction (a SHARED lock), so that the submission writes everything and then waits at
-    COMMIT for the lock it needs to commit."""
+    waits when it marks that response (half of the marks and cards written). SQLite (in
+    write-ahead-log mode, where readers never block a writer): the write lock (``BEGIN
+    IMMEDIATE``), so that the submission waits at its first write, inside its transaction."""
     if is_postgres(app):
         conn = db.engine.connect()
         middle = conn.scalar(select(Response.id).join(AttemptItem).where(
@@ -825,7 +837,7 @@ def blocking_lock(app, db, attempt_id: int):
             conn.close()
     else:
         conn = sqlite3.connect(sqlite_path(app), isolation_level=None)
-        conn.execute("BEGIN")
+        conn.execute("BEGIN IMMEDIATE")
         assert conn.execute("SELECT count(*) FROM attempts").fetchone() == (1,)
         try:
             yield
@@ -836,18 +848,16 @@ def blocking_lock(app, db, attempt_id: int):
 
 def wait_blocked(app, runner: Killable, timeout: float = 25) -> None:
     """Wait until the runner is blocked by :func:`blocking_lock` inside its transaction: on
-    PostgreSQL its server process waits for a lock, with a transaction id; on SQLite it has
-    reached COMMIT (flag), with the journal written, and is still running half a second later."""
+    PostgreSQL its server process waits for a lock, with a transaction id; on SQLite it is still
+    running 4 s after its start without having written (its first write waits)."""
     deadline = time.monotonic() + timeout
     if is_postgres(app):
         while runner.pg_state() != [("active", "Lock", True)]:
             assert runner.proc.poll() is None and time.monotonic() < deadline, runner.pg_state()
             time.sleep(0.02)
     else:
-        runner.wait_for("commit", timeout)
-        time.sleep(0.5)
-        assert runner.proc.poll() is None
-        assert Path(f"{sqlite_path(app)}-journal").exists()
+        time.sleep(4)  # start-up (about 2 s), then the first write waits for the lock
+        assert runner.proc.poll() is None and not runner.flag("write")
 
 
 @pytest.mark.timeout(90)
