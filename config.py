@@ -64,7 +64,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 3 * 1024 * 1024  # bytes; larger requests get 413 (a source text may be 2 MB)
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # bytes; larger requests get 413 (a source text may be 2 MB, and an
+    # import's confirm step sends a 2 MB file back as base64 in a form field: about 3.3 MB)
     # a form field may be that large too: an import's preview sends the file back in a hidden field
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     MAX_IMPORT_BYTES = 2 * 1024 * 1024  # an uploaded bank file; larger ones get 413
@@ -76,6 +77,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     PROXY_HOPS = int(os.environ.get("STUDYAPP_PROXY_HOPS", "0"))
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: count in this process's memory meanwhile (and log it) rather than
+    # refusing every login with a 500; the limits are then per worker until Redis is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_STRATEGY = "moving-window"  # no burst at the edge of a fixed minute
     # POSTs to login and register per address
     LOGIN_RATE_LIMIT = os.environ.get("STUDYAPP_LOGIN_RATE_LIMIT", "10 per minute; 100 per hour")

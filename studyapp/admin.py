@@ -380,7 +380,7 @@ class ItemView(SecureModelView):
         db.session.commit()
         message = (f"Learners have answered this item, so the change was saved as version {new.version}; "
                    f"their attempts keep version {item.version} as it was asked, with its marks.")
-        if after.key() != before.key():
+        if after.keys() != before.keys():
             message += " The key changed: you can regrade past attempts from the item's versions page."
         flash(message, "success")
         return True

@@ -69,6 +69,11 @@ class ItemContent:
         """Return what decides marks: kind, options with keys (any order), accepted answers."""
         return self.kind, sorted(self.options), sorted(self.answers)
 
+    def keys(self) -> tuple:
+        """Return the right answers only: kind, the key options' texts, accepted answers. A new
+        distractor changes :meth:`key` (what is marked) but not this (what is right)."""
+        return self.kind, sorted(t for t, k in self.options if k), sorted(self.answers)
+
 
 def new_version(item: Question, content: ItemContent, *, status: str | None = None,
                 origin: str | None = None) -> Question:

@@ -37,7 +37,7 @@ def hidden(page: str, name: str) -> str:
 
 def confirm_data(page: str) -> dict:
     form = page[page.index('id="confirm-form"'):]
-    return {name: hidden(form, name) for name in ("csrf_token", "bank", "new_title", "fmt", "new_status", "filename", "content", "digest")}
+    return {name: hidden(form, name) for name in ("csrf_token", "bank", "new_title", "fmt", "new_status", "new_bank", "filename", "content", "digest")}
 
 
 def upload(client, csrf, data: bytes, name: str, bank="__new__", slug="", title="", fmt="auto", new_status="published"):
@@ -408,3 +408,42 @@ def test_by_default_new_items_keep_the_status_their_file_gives(client, db, login
     assert "New items take the status the file gives them" in page
     assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
     assert dict(db.session.execute(select(Question.ext_id, Question.status)).all()) == {"d1": "draft", "p1": "published"}
+
+
+def test_review_fixes_ids_from_answers_new_bank_race_and_drafts_keep_retired(client, db, login_as, csrf, tmp_path):
+    """Two files' "Question 1" with the same text but other answers are two items; a preview for a
+    new bank is refused at Import if that bank was created meanwhile; "drafts" leaves retired items
+    retired; a JSON file may cite passages of the bank's own study text without carrying it."""
+    login_as("instructor")
+    x = b"::Question 1::In which year was it held? {=2023 ~2022 ~2021}\n"
+    y = b"::Question 1::In which year was it held? {=1990 ~1991 ~1992}\n"
+    page = upload(client, csrf, x, "x.gift", slug="ids").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    second = upload(client, csrf, y, "y.gift", bank="ids").get_data(as_text=True)
+    assert "1 new, 0 changed, 0 unchanged" in second
+
+    a = upload(client, csrf, b"::q1::Version A? {=A ~B}\n", "a.gift", slug="race").get_data(as_text=True)
+    b = upload(client, csrf, b"::q1::Version B? {=C ~D}\n", "b.gift", slug="race").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(b)).status_code == 303
+    late = client.post("/teach/import/confirm", data=confirm_data(a))
+    assert late.status_code == 409 and "was created after your preview" in late.get_data(as_text=True)
+    assert db.session.scalar(select(Question.stem).where(Question.ext_id == "q1")) == "Version B?"
+
+    csv_data = b"id,kind,stem,options,keys,status\nn-1,true_false,One.,,true,published\nn-2,true_false,Two.,,false,retired\n"
+    page = upload(client, csrf, csv_data, "d.csv", slug="drafty", new_status="draft").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    assert dict(db.session.execute(select(Question.ext_id, Question.status).where(Question.ext_id.like("n-%"))).all()) \
+        == {"n-1": "draft", "n-2": "retired"}
+
+
+def test_json_items_may_cite_the_banks_own_passages(client, db, login_as, csrf, symposium_bank):
+    data = json.dumps({"format": "studyapp-bank/1", "slug": "pp", "title": "P", "items": [
+        {"id": "px-1", "kind": "true_false", "stem": "Cites three.", "key": True, "passage": 3},
+        {"id": "px-2", "kind": "true_false", "stem": "Cites 99.", "key": True, "passage": 99}]}).encode()
+    login_as("instructor")
+    page = upload(client, csrf, data, "p.json", bank="harbin-symposium-2023")
+    assert page.status_code == 409 and "item px-2 cites passage 99, but the bank&#39;s source text has 16" in \
+        page.get_data(as_text=True)
+    ok = upload(client, csrf, data.replace(b"99", b"4"), "p.json", bank="harbin-symposium-2023").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(ok)).status_code == 303
+    assert db.session.scalar(select(Question).where(Question.ext_id == "px-1")).passage.number == 3

@@ -115,3 +115,30 @@ def test_rate_limits_can_be_raised_from_the_environment():
     env.update(STUDYAPP_LOGIN_RATE_LIMIT="1000 per minute", STUDYAPP_ANSWER_RATE_LIMIT="100 per second")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1000 per minute|100 per second"
+
+
+def test_login_works_while_redis_is_unreachable(app, tmp_path, db):
+    """With the limits' Redis down, logins are counted in memory meanwhile, not refused with 500."""
+    from flask_migrate import upgrade
+
+    from studyapp.extensions import limiter
+
+    class NoRedis(config.TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'r.sqlite'}"
+        RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6399/5"  # nothing listens there
+        LOGIN_RATE_LIMIT = "10 per minute"
+
+    other = create_app(NoRedis)  # the limiter is shared: it is given back to the suite's app below
+    try:
+        with other.app_context():
+            upgrade()
+            from studyapp.accounts import create_user
+            create_user("r@example.org", "R", "correct horse battery", "learner")
+        client = other.test_client()
+        page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        ok = client.post("/auth/login", data={"email": "r@example.org", "password": "correct horse battery",
+                                              "csrf_token": token})
+        assert ok.status_code == 302
+    finally:
+        limiter.init_app(app)

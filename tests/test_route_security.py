@@ -139,8 +139,8 @@ def import_confirm(w: World, token: str) -> dict:
 
     content = base64.b64encode(GIFT).decode("ascii")
     return {"csrf_token": token, "bank": w.bank, "new_title": "", "fmt": "gift", "new_status": "published",
-            "filename": "extra.gift", "content": content, "digest": _signature(w.bank, "gift", "published", content),
-            "confirm": "Import"}
+            "new_bank": "0", "filename": "extra.gift", "content": content,
+            "digest": _signature(w.bank, "gift", "published", content, "0"), "confirm": "Import"}
 
 
 def item_form(w: World, token: str, ext_id: str = "t-new") -> dict:

@@ -200,7 +200,7 @@ def test_stored_xss_is_shown_as_text_on_every_page(app, client, csrf, db, make_u
     assert preview.status_code == 200
     preview_page = preview.get_data(as_text=True)
     confirm = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', preview_page[preview_page.index(
-        'id="confirm-form"'):]).group(1) for name in ("csrf_token", "bank", "new_title", "fmt", "new_status", "filename", "content",
+        'id="confirm-form"'):]).group(1) for name in ("csrf_token", "bank", "new_title", "fmt", "new_status", "new_bank", "filename", "content",
                                                      "digest")}
     _posted(teacher.post("/teach/import/confirm", data=confirm))
     imported = _one(db, select(Question).where(Question.ext_id == "imp-1"))

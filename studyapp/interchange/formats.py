@@ -259,7 +259,7 @@ FORMATS: dict[str, Format] = {
                   lambda bank: write_moodle_xml(bank.items), "passages and origin; drafts and retired items "
                   "are written hidden (they come back as drafts); clozes with several gaps",
                   lambda i: bool(xml_unrepresentable(i))),
-    "aiken": Format("aiken", "Aiken", (".txt",), "text/plain; charset=utf-8", _read_aiken,
+    "aiken": Format("aiken", "Aiken", (".txt", ".aiken"), "text/plain; charset=utf-8", _read_aiken,
                     _published(_write_aiken), "ids, explanations, feedback, passages, status (only published "
                     "items are written); only single choice and true/false",
                     lambda i: i.status != "published" or not aiken_representable(i)),

@@ -339,7 +339,7 @@ class _Reader:
         stem = stem_before
         if after_text:
             stem = _join_gap(_text(before), _text(after), stem_before, after_text)
-        ext_id = self.ext_id(title, stem, first)
+        ext_id = self.ext_id(title, stem + "\x1e" + body_text, first)
         feedback: list[tuple[str, str]] = []
 
         tf = re.fullmatch(r"(TRUE|T|FALSE|F)\b", body_text.split("#", 1)[0].strip())
@@ -430,7 +430,8 @@ class _Reader:
 
     def ext_id(self, title: str, stem: str, line: int) -> str:
         """The item's id: its title when the title is a valid id (``::hs23-001::``; a repeated one
-        is an error), else ``gift-`` and 12 hex digits of a hash of the title and question text.
+        is an error), else ``gift-`` and 12 hex digits of a hash of the title, the question text and
+        its answers (``stem`` is given with the answers' text).
         A title such as ``::Question 1::`` is a name, not an id: files made in Moodle repeat such
         names, and one file's question must not replace another's. The same question gets the same
         id in every file; an identical question repeated in a file gets ``-2``, ``-3``."""

@@ -214,12 +214,13 @@ class _Reader:
         if hidden not in ("0", "1", "true", "false"):
             raise self.error(q.find("hidden"), f"{path}/hidden", f"{hidden!r} is not 0 or 1")
         idnumber = (q.findtext("idnumber") or "").strip()
-        ext_id = self.ext_id(idnumber, name, qtype, stem, q.find("idnumber"), f"{path}/idnumber")
+        answers = self.answers(q, path)
+        content = stem + "".join(f"\x1e{f:g}\x1f{t}" for f, t, _fb, _el in answers)
+        ext_id = self.ext_id(idnumber, name, qtype, content, q.find("idnumber"), f"{path}/idnumber")
         if idnumber and ext_id != idnumber:
             self.note(q, f"<idnumber>{idnumber}</idnumber> cannot be an id (lower-case letters, digits, "
                          f"'.', '_', '-'): the item's id is {ext_id}")
         label = f"question '{name}'" if name else "the question"
-        answers = self.answers(q, path)
         if qtype == "multichoice":
             item = self.choice(q, path, label, answers, ext_id, stem, explanation)
         elif qtype == "truefalse":
@@ -309,7 +310,8 @@ class _Reader:
 
     def ext_id(self, idnumber: str, name: str, qtype: str, stem: str, q=None, path: str = "") -> str:
         """The item's id: its ``<idnumber>`` when that is a valid id (a repeated one is an
-        error), else ``xml-`` and 12 hex digits of a hash of the type, name and question text.
+        error), else ``xml-`` and 12 hex digits of a hash of the type, name, question text and
+        answers (``stem`` is given with the answers' fractions and text).
         Names are not ids: Moodle names questions "Question 1" and the like in every file."""
         if _ID.match(idnumber):
             if idnumber in self.used:

@@ -387,8 +387,8 @@ def import_items(bank_slug: str, items: list[ItemRecord], *, document: DocumentR
     if new_status is not None:
         present = set(db.session.scalars(select(Question.ext_id).where(Question.bank_id == bank.id))) if bank else set()
         for rec in items:
-            if rec.ext_id not in present:
-                rec.status = new_status
+            if rec.ext_id not in present and rec.status == "published":
+                rec.status = new_status  # a retired item stays retired
     record = BankRecord(slug=bank_slug, title=bank.title if bank else (title.strip() or bank_slug),
                         description=bank.description if bank else description, document=document,
                         items=items)

@@ -94,6 +94,7 @@ class ImportConfirmForm(FlaskForm):
     new_title = HiddenField(validators=[Length(max=200)])
     fmt = HiddenField(validators=[DataRequired(), Length(max=10)])
     new_status = HiddenField(validators=[AnyOf(["published", "draft"])])
+    new_bank = HiddenField(validators=[AnyOf(["0", "1"])])
     filename = HiddenField(validators=[Length(max=300)])
     content = HiddenField(validators=[DataRequired()])
     digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])

@@ -32,10 +32,11 @@ BY_NAME = "auto"
 TOO_LARGE = "The file is larger than {mb} MB; split it into smaller files."
 
 
-def _signature(bank: str, fmt: str, new_status: str, content: str) -> str:
+def _signature(bank: str, fmt: str, new_status: str, content: str, new_bank: str = "0") -> str:
     """HMAC-SHA256 (hex, 64 characters) of what the preview showed, keyed with the secret key."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(key, "\x1f".join((bank, fmt, new_status, content)).encode("utf-8"), hashlib.sha256).hexdigest()
+    text = "\x1f".join((bank, fmt, new_status, new_bank, content))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _parse(fmt: Format, data: bytes, name: str) -> Parsed:
@@ -83,7 +84,7 @@ def import_file():
             limit = current_app.config["MAX_IMPORT_BYTES"]
             data, name = upload.read(limit + 1), upload.filename
             preview, status = _preview(slug, form.new_title.data or "", form.fmt.data, form.new_status.data,
-                                       name, data)
+                                       name, data, new)
     elif request.method == "POST":
         status = 400
         if not form.errors.get("csrf_token"):
@@ -97,7 +98,7 @@ PREVIEW_ROWS = 200
 
 
 def _preview(slug: str, title: str, fmt_name: str, new_status: str, name: str,
-             data: bytes) -> tuple[dict | None, int]:
+             data: bytes, new: bool = False) -> tuple[dict | None, int]:
     """Parse the upload and import it in a dry run; return what the preview page shows and the status."""
     try:
         fmt = format_for(name, None if fmt_name == BY_NAME else fmt_name)
@@ -112,9 +113,10 @@ def _preview(slug: str, title: str, fmt_name: str, new_status: str, name: str,
         flash(f"Nothing can be imported from this file: {name}: {exc}", "danger")
         return None, 409
     content = base64.b64encode(data).decode("ascii")
+    new_bank = "1" if new else "0"
     confirm = ImportConfirmForm(formdata=None, bank=slug, new_title=title, fmt=fmt.name, new_status=new_status,
-                                filename=name, content=content,
-                                digest=_signature(slug, fmt.name, new_status, content))
+                                new_bank=new_bank, filename=name, content=content,
+                                digest=_signature(slug, fmt.name, new_status, content, new_bank))
     return {"fmt": fmt, "name": name, "parsed": parsed, "report": report, "bank": slug, "confirm": confirm,
             "rows": parsed.items[:PREVIEW_ROWS], "new_status": new_status}, 200
 
@@ -127,14 +129,17 @@ def import_confirm():
     if not form.validate_on_submit():
         abort(400, description="The import form could not be read; upload the file again.")
     slug, fmt_name, content, new_status = form.bank.data, form.fmt.data, form.content.data, form.new_status.data
-    if not hmac.compare_digest(form.digest.data, _signature(slug, fmt_name, new_status, content)) \
-            or fmt_name not in FORMATS:
+    if not hmac.compare_digest(form.digest.data, _signature(slug, fmt_name, new_status, content,
+                                                            form.new_bank.data)) or fmt_name not in FORMATS:
         abort(400, description="This is not the file that was previewed; upload it again.")
     try:
         data = base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError):
         abort(400, description="The file sent back could not be read; upload it again.")
     name = form.filename.data or f"upload{FORMATS[fmt_name].extension}"
+    if form.new_bank.data == "1" and db.session.scalar(select(Bank.id).where(Bank.slug == slug)) is not None:
+        abort(409, description=f"Nothing was imported: a bank {slug!r} was created after your preview (in another "
+                               "tab, or by someone else). Preview the file again, choosing that bank or a new id.")
     try:
         parsed = _parse(FORMATS[fmt_name], data, name)
         report = import_items(slug, parsed.items, document=parsed.document,

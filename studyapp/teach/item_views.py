@@ -27,7 +27,7 @@ def item_versions(item_id: int):
         select(AttemptItem.item_id, func.count()).where(AttemptItem.item_id.in_([v.id for v in rows]))
         .group_by(AttemptItem.item_id)).all())
     current = rows[-1]
-    keys = {v.id: ItemContent.of(v).key() for v in rows}
+    keys = {v.id: ItemContent.of(v).keys() for v in rows}
     can_regrade = any(keys[v.id] != keys[current.id] and counts.get(v.id) for v in rows[:-1]
                       if v.kind == current.kind)
     return render_template("teach/versions.html", item=current, rows=rows, counts=counts,

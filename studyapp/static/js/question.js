@@ -12,6 +12,22 @@
     }
   });
 
+  // A form is sent once: a double click on Check (or Save) would otherwise send it twice and use
+  // up the second try. The clicked button's name and value go with the one submission.
+  document.querySelectorAll('form[method="post"]').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (form.dataset.sent) { e.preventDefault(); return; }
+      form.dataset.sent = '1';
+      var button = e.submitter;
+      if (button && button.name) {
+        var copy = document.createElement('input');
+        copy.type = 'hidden'; copy.name = button.name; copy.value = button.value;
+        form.appendChild(copy);
+      }
+      form.querySelectorAll('button[type="submit"], input[type="submit"]').forEach(function (b) { b.disabled = true; });
+    });
+  });
+
   var clock = document.getElementById('countdown');
   if (!clock) return;
   var left = parseInt(clock.getAttribute('data-seconds-left'), 10);
