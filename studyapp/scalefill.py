@@ -34,7 +34,8 @@ the database; rows go in with ``COPY ... FROM STDIN`` through psycopg on Postgre
 with ``executemany`` on SQLite (``synchronous=OFF`` and a large page cache while it runs).
 Everything is ONE transaction: an error or an interrupt leaves the database as it was.
 On PostgreSQL the id sequences are then set past the new rows (``setval``), so that the
-app inserts as usual, and the tables are analysed.
+app inserts as usual, and, after the commit, the tables are vacuumed and analysed (as
+autovacuum would do some minutes later) so that the planner knows their new sizes.
 """
 from __future__ import annotations
 
@@ -626,10 +627,11 @@ def fill_scale(engine, spec: ScaleSpec, password_hash: str, *, allow_users: bool
             except BaseException:
                 conn.rollback()
                 raise
-            # Planner statistics for the new sizes now (autovacuum would get there later).
+            # What autovacuum would do a while later: planner statistics for the new sizes, and
+            # the visibility map that lets index-only scans skip the table (outside a transaction).
             conn.autocommit = True
             try:
-                conn.execute(f"ANALYZE {', '.join(COLUMNS)}")
+                conn.execute(f"VACUUM (ANALYZE) {', '.join(COLUMNS)}")
             finally:
                 conn.autocommit = False
     finally:
