@@ -234,9 +234,6 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
         .where(*conditions)
         .cte("stat_marks")
     )
-    # Totals and thirds in one grouped select: SQLite then indexes the result for the join
-    # below (it made no automatic index on a separate window-function CTE, and joined the two
-    # by scanning every attempt item once per attempt: minutes for 10,000 attempts).
     total = func.sum(marks.c.x)
     ranked = (
         select(marks.c.attempt_id, marks.c.bank_id, total.label("total"),
@@ -247,12 +244,27 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
         .group_by(marks.c.attempt_id, marks.c.bank_id)
         .cte("stat_ranked")
     )
-    return (
-        select(marks.c.ai_id, marks.c.attempt_id, marks.c.bank_id, marks.c.item_id, marks.c.response_id, marks.c.x,
-               (ranked.c.total - marks.c.x).label("rest"), ranked.c.third)
-        .join(ranked, ranked.c.attempt_id == marks.c.attempt_id)
-        .cte("stat_scored")
-    ), ranked
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite makes no automatic index on a CTE with a window function, nor (it turned out)
+        # reliably on the attempt items joined to it: it scanned every attempt item once per
+        # attempt (minutes with 10,000 attempts). So the attempt items and responses are read
+        # again, through their own indexes, for the attempts of ``ranked``.
+        x = func.coalesce(Response.mark, 0.0)
+        scored = (
+            select(AttemptItem.id.label("ai_id"), AttemptItem.attempt_id, ranked.c.bank_id, AttemptItem.item_id,
+                   Response.id.label("response_id"), x.label("x"), (ranked.c.total - x).label("rest"),
+                   ranked.c.third)
+            .select_from(ranked)
+            .join(AttemptItem, AttemptItem.attempt_id == ranked.c.attempt_id)
+            .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
+        )
+    else:   # PostgreSQL hashes the small ``ranked`` and reads the attempt items once
+        scored = (
+            select(marks.c.ai_id, marks.c.attempt_id, marks.c.bank_id, marks.c.item_id, marks.c.response_id,
+                   marks.c.x, (ranked.c.total - marks.c.x).label("rest"), ranked.c.third)
+            .join(ranked, ranked.c.attempt_id == marks.c.attempt_id)
+        )
+    return scored.cte("stat_scored"), ranked
 
 
 def _in_third(column, third: int):
