@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from .extensions import db
 from .models import Attempt, AttemptMode, AttemptStatus, Bank, Role, User
@@ -176,7 +176,9 @@ class GradebookPage:
 def _attempt_conditions(filters: Filters) -> list:
     """Return the SQL conditions on ``Attempt`` alone that pick the attempts ``filters`` asks
     for: submitted, in the bank, mode and dates asked for."""
-    conditions = [Attempt.status == AttemptStatus.SUBMITTED.value]
+    # The status is written into the SQL (not bound), so that SQLite, too, sees that the partial
+    # index ix_attempts_submitted_user_bank (WHERE status = 'submitted') applies.
+    conditions = [Attempt.status == literal(AttemptStatus.SUBMITTED.value, literal_execute=True)]
     if filters.bank_id is not None:
         conditions.append(Attempt.bank_id == filters.bank_id)
     if filters.mode is not None:
@@ -202,7 +204,7 @@ def _first_learners(filters: Filters, sort: Sort, count: int):
     Sorted by name, the rows of the gradebook are grouped by learner, and every listed
     learner has at least one row; so the first ``count`` rows are all rows of these
     learners, and a page of rows can be taken from their attempts alone instead of from
-    everyone's. The index ``ix_users_name_order`` lets the database walk the learners in
+    everyone's. The index ``ix_users_role_name`` lets the database walk the learners in
     that order and stop after ``count`` of them (ascending order; descending sorts them).
     """
     name = func.lower(User.display_name)

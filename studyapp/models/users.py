@@ -80,4 +80,4 @@ class User(UserMixin, db.Model):
 
 # The gradebook's default order (see ``gradebook._first_learners``): a page of learners by name
 # is read from this index instead of sorting every learner.
-Index("ix_users_name_order", func.lower(User.display_name), User.display_name, User.id)
+Index("ix_users_role_name", User.role, func.lower(User.display_name), User.display_name, User.id)
