@@ -12,8 +12,10 @@ each page ``--repeat`` times after one warm-up request and takes the median:
 - the item statistics of the biggest bank (``/teach/banks/scale-1/statistics``);
 - the instructor's home (``/teach/``), whose flagged items are statistics over every response.
 
-It prints the fill times, then per page: small ms, full ms, the ratio full/small, the number
-of SQL statements per request at each size, and the goal.
+It prints the fill times, then per page: small ms, full ms, the ratio full/small, the CPU
+milliseconds of a full-size request (this process, plus the PostgreSQL server's processes when
+the server runs on this machine: on a busy machine, wall-clock times include waiting for a
+core, CPU times do not), the number of SQL statements per request at each size, and the goal.
 
 Run: python bench/scale.py [--full-url URL] [--small-url URL] [--reuse | --reset] [--repeat N]
     e.g. python bench/scale.py --full-url postgresql+psycopg://postgres@127.0.0.1:5432/scale_full \\
@@ -29,6 +31,7 @@ biggest bank, a million on the instructor's home) under 2 s on PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -154,11 +157,43 @@ class QueryCounter:
             self.count += 1
 
 
+class ServerCpu:
+    """CPU seconds used by the PostgreSQL server processes behind an engine's connections,
+    read from ``/proc/<pid>/stat`` (so only for a server on this machine, readable by this
+    user); :meth:`seconds` is None when that cannot be read (SQLite works in this process)."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, engine):
+        self.pids: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", self._connected)
+
+    def _connected(self, dbapi_connection, _record):
+        with dbapi_connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            self.pids.add(cur.fetchone()[0])
+
+    def seconds(self) -> float | None:
+        """Return the CPU seconds (user + system) of the server processes so far."""
+        total = 0.0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / self.TICK
+        return total
+
+
 @dataclass
 class Timing:
-    """Median milliseconds of a page over the repeats, and SQL statements per request."""
+    """Median over the repeats of a page's wall-clock milliseconds and CPU milliseconds (this
+    process, plus the database server's when it is on this machine), and the SQL statements
+    per request."""
 
     ms: float
+    cpu_ms: float
     queries: int
 
 
@@ -175,18 +210,25 @@ def time_page(app, email: str, path: str, repeat: int) -> Timing:
         raise RuntimeError(f"login as {email} failed ({response.status_code})")
     with app.app_context():
         counter = QueryCounter(db.engine)
-    times = []
+        server = ServerCpu(db.engine)
+        db.engine.dispose()   # new connections, so that their server processes are known
+    times, cpu = [], []
     for i in range(repeat + 1):
         counter.count, counter.active = 0, True
-        started = time.perf_counter()
+        server_before = server.seconds()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get(path)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu_started
+        server_after = server.seconds()
         counter.active = False
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} as {email}: {response.status_code}")
+        if server_before is not None and server_after is not None:
+            cpu_used += server_after - server_before
         if i:
             times.append(elapsed * 1000)
-    return Timing(statistics.median(times), counter.count)
+            cpu.append(cpu_used * 1000)
+    return Timing(statistics.median(times), statistics.median(cpu), counter.count)
 
 
 def main() -> None:
@@ -225,11 +267,13 @@ def main() -> None:
     _slug, full_resp = biggest_bank(full)
     pages.append((f"statistics /teach/banks/{slug}/statistics", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL,
                   f"/teach/banks/{slug}/statistics", "stats"))
-    pages.append(("instructor home /teach/ (flagged items)", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL, "/teach/", "stats"))
+    pages.append(("instructor home /teach/ (flagged items)", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL, "/teach/",
+                  "stats"))
     print(f"typical learner: {small_n} attempts (small, {small_learner}), {full_n} attempts (full, {full_learner})")
     print(f"biggest bank {slug}: {small_resp:,} responses (small), {full_resp:,} responses (full)")
-    print(f"median of {args.repeat} requests after one warm-up, through the Flask test client\n")
-    print(f"{'page':<48} {'small ms':>9} {'full ms':>9} {'ratio':>6} {'queries':>9}  goal")
+    print(f"median of {args.repeat} requests after one warm-up, through the Flask test client; "
+          f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print(f"{'page':<44} {'small ms':>9} {'full ms':>9} {'ratio':>6} {'full CPU ms':>12} {'queries':>9}  goal")
     missed = 0
     for name, small_email, full_email, path, goal in pages:
         s = time_page(small, small_email, path, args.repeat)
@@ -244,8 +288,8 @@ def main() -> None:
             if dialect != "postgresql":
                 goal_text += " (the goal is set for PostgreSQL)"
         missed += not met
-        print(f"{name:<48} {s.ms:>9.1f} {f.ms:>9.1f} {ratio:>6.2f} {s.queries:>4}/{f.queries:<4}  {goal_text}",
-              flush=True)
+        print(f"{name:<44} {s.ms:>9.1f} {f.ms:>9.1f} {ratio:>6.2f} {f.cpu_ms:>12.0f} {s.queries:>4}/{f.queries:<4}  "
+              f"{goal_text}", flush=True)
     print(f"\n{len(pages) - missed} of {len(pages)} goals met")
 
 

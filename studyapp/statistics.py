@@ -203,11 +203,12 @@ class BankStatistics:
 def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
     """Return ``(scored, ranked)``: CTEs of the population's attempt items and attempts.
 
-    ``scored`` has one row per attempt item of the population. Columns: ``ai_id`` (attempt
-    item), ``attempt_id``, ``bank_id``, ``item_id``, ``response_id`` (None when unanswered),
-    ``x`` (the item's mark 0-1, 0 when unanswered or unmarked), ``rest`` (the attempt's total
-    marks minus ``x``) and ``third`` (1 top, 2 middle, 3 bottom). ``ranked`` has one row per
-    attempt: ``attempt_id``, ``bank_id``, ``total`` (marks) and ``third``.
+    ``scored`` has one row per attempt item of the population. Columns: ``item_id``,
+    ``response_id`` (None when unanswered), ``x`` (the item's mark 0-1, 0 when unanswered or
+    unmarked), ``rest`` (the attempt's total marks minus ``x``) and ``third`` (1 top, 2 middle,
+    3 bottom); only what the sums need, since half a million rows of it are kept while the
+    statement runs. ``ranked`` has one row per attempt: ``attempt_id``, ``bank_id``, ``total``
+    (marks) and ``third``.
 
     Only learners' attempts count (not those of instructors or admins trying a quiz out).
 
@@ -225,8 +226,8 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
     if bank_ids is not None:
         conditions.append(Attempt.bank_id.in_(list(bank_ids)))
     marks = (
-        select(AttemptItem.id.label("ai_id"), AttemptItem.attempt_id, Attempt.bank_id, AttemptItem.item_id,
-               Response.id.label("response_id"), func.coalesce(Response.mark, 0.0).label("x"))
+        select(AttemptItem.attempt_id, Attempt.bank_id, AttemptItem.item_id, Response.id.label("response_id"),
+               func.coalesce(Response.mark, 0.0).label("x"))
         .select_from(AttemptItem)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .join(User, User.id == Attempt.user_id)
@@ -251,17 +252,16 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
         # again, through their own indexes, for the attempts of ``ranked``.
         x = func.coalesce(Response.mark, 0.0)
         scored = (
-            select(AttemptItem.id.label("ai_id"), AttemptItem.attempt_id, ranked.c.bank_id, AttemptItem.item_id,
-                   Response.id.label("response_id"), x.label("x"), (ranked.c.total - x).label("rest"),
-                   ranked.c.third)
+            select(AttemptItem.item_id, Response.id.label("response_id"), x.label("x"),
+                   (ranked.c.total - x).label("rest"), ranked.c.third)
             .select_from(ranked)
             .join(AttemptItem, AttemptItem.attempt_id == ranked.c.attempt_id)
             .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
         )
     else:   # PostgreSQL hashes the small ``ranked`` and reads the attempt items once
         scored = (
-            select(marks.c.ai_id, marks.c.attempt_id, marks.c.bank_id, marks.c.item_id, marks.c.response_id,
-                   marks.c.x, (ranked.c.total - marks.c.x).label("rest"), ranked.c.third)
+            select(marks.c.item_id, marks.c.response_id, marks.c.x, (ranked.c.total - marks.c.x).label("rest"),
+                   ranked.c.third)
             .join(ranked, ranked.c.attempt_id == marks.c.attempt_id)
         )
     return scored.cte("stat_scored"), ranked
