@@ -43,12 +43,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, Numeric, case, cast, func, literal, null, or_, select, text, union_all
+from sqlalchemy import Float, Integer, Numeric, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import clock
@@ -258,11 +257,23 @@ def _scored(bank_ids: Sequence[int] | None, modes: Sequence[str]):
             .join(AttemptItem, AttemptItem.attempt_id == ranked.c.attempt_id)
             .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
         )
-    else:   # PostgreSQL hashes the small ``ranked`` and reads the attempt items once
+    else:
+        # PostgreSQL reads the attempt items once (``marks``) and joins each to its attempt's
+        # total and third. ``ranked`` is grouped again by attempt alone, a no-op on its rows,
+        # so that the planner knows there is one row per attempt: about a CTE it knows
+        # nothing, and it took the join for a hundred million rows (a merge join that sorted
+        # every attempt item, and a cost high enough for JIT compilation that cost more than
+        # it saved); now it hashes the attempts.
+        thirds = (
+            select(ranked.c.attempt_id, func.max(ranked.c.total).label("total"),
+                   func.max(ranked.c.third).label("third"))
+            .group_by(ranked.c.attempt_id)
+            .subquery("stat_thirds")
+        )
         scored = (
-            select(marks.c.item_id, marks.c.response_id, marks.c.x, (ranked.c.total - marks.c.x).label("rest"),
-                   ranked.c.third)
-            .join(ranked, ranked.c.attempt_id == marks.c.attempt_id)
+            select(marks.c.item_id, marks.c.response_id, marks.c.x, (thirds.c.total - marks.c.x).label("rest"),
+                   thirds.c.third)
+            .join(thirds, thirds.c.attempt_id == marks.c.attempt_id)
         )
     return scored.cte("stat_scored"), ranked
 
@@ -298,27 +309,6 @@ class _Sums:
     moments: dict[int, _Moments]
     counts: dict[int, tuple[int, int, int]]
     thirds: dict[int, tuple[int, int, int, int]]
-
-
-@contextmanager
-def _no_jit():
-    """On PostgreSQL, run the enclosed statements with JIT compilation off, then put the
-    setting back (``set_config(..., is_local => true)``: this transaction only).
-
-    PostgreSQL cannot estimate joins between CTEs: it takes the population's half a million
-    attempt items times the attempts as a hundred million rows, and the cost then passes
-    ``jit_optimize_above_cost`` and ``jit_inline_above_cost``. Compiling and optimising the
-    plan's expressions with LLVM then took 0.4 to 2.4 s, more than it saved (measured on the
-    ``flask fill-scale`` data: the bank's statistics took about a quarter less CPU without it).
-    Three statements instead of one. Elsewhere (SQLite) this does nothing.
-    """
-    if db.session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    old = db.session.scalar(text("SELECT current_setting('jit')"))
-    db.session.execute(text("SELECT set_config('jit', 'off', true)"))
-    yield   # after an error the transaction is rolled back, and the setting with it
-    db.session.execute(text("SELECT set_config('jit', :old, true)"), {"old": old})
 
 
 def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _Sums:
@@ -366,9 +356,7 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
         .group_by(ranked.c.bank_id)
     )
     sums = _Sums({}, {}, {})
-    with _no_jit():
-        rows = db.session.execute(union_all(items, options, banks)).all()
-    for part, key, n, mean, ss_x, ss_r, sp, a, b, c in rows:
+    for part, key, n, mean, ss_x, ss_r, sp, a, b, c in db.session.execute(union_all(items, options, banks)):
         if part == "item":
             sums.moments[key] = _Moments(int(n), float(mean), float(ss_x or 0), float(ss_r or 0), float(sp or 0),
                                          int(a or 0), int(b or 0))
