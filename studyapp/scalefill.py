@@ -44,7 +44,7 @@ import random
 import secrets
 import time
 from itertools import accumulate
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -422,30 +422,43 @@ class _Generator:
             self.skip_left -= 1
         return skip
 
+    def _starts(self, n: int) -> list[datetime]:
+        """Return ``n`` start times, strictly increasing (at least 2 s apart), on days from a
+        first day in the window up to yesterday, between 06:00 and 21:00 UTC."""
+        rng = self.rng
+        yesterday = (self.now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        first = rng.randrange(0, max(1, self.days * 2 // 3))   # days counted from the window's start
+        starts = []
+        for _ in range(n):
+            day = yesterday - timedelta(days=self.days - 1 - (first + rng.randrange(self.days - first)))
+            starts.append(day + timedelta(seconds=rng.randrange(6 * 3600, 21 * 3600)))
+        starts.sort()
+        for k in range(1, n):
+            starts[k] = max(starts[k], starts[k - 1] + timedelta(seconds=2))
+        return starts
+
     def learner_rows(self, learner: _Learner, rows: dict[str, list[tuple]]) -> None:
-        """Append the rows of one learner's attempts (and cards) to ``rows``."""
+        """Append the rows of one learner's attempts (and cards) to ``rows``.
+
+        Each attempt runs from its start until the next one starts at the latest (the last one
+        until a minute before the fill): a learner with attempts closer together than their
+        answering times answers faster, so that no two attempts overlap and every time is in
+        the past. FSRS ratings are applied in time order: practice answers when they are
+        given, exam answers at submission.
+        """
         rng, ids = self.rng, self.ids
         n = len(learner.attempts)
         if not n:
             return
-        # Study days: from a first day in the window up to yesterday, several attempts a day
-        # at most now and then; the attempts of a day run one after the other.
-        yesterday = (self.now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        first = rng.randrange(0, max(1, self.days * 2 // 3))
-        days = sorted(first + rng.randrange(self.days - first) for _ in range(n))  # day self.days - 1 is yesterday
+        starts = self._starts(n)
+        ends = starts[1:] + [self.now - timedelta(minutes=1)]
         cards: dict[int, list] = {}   # item id -> [card id, fsrs.Card, reps, lapses]
-        clock_at: datetime | None = None
-        for (bank, mode, size), day_index in zip(learner.attempts, days):
-            day = yesterday - timedelta(days=self.days - 1 - day_index)
-            start = day + timedelta(hours=rng.randrange(6, 20), minutes=rng.randrange(60))
-            if clock_at is not None and start <= clock_at:
-                start = clock_at + timedelta(minutes=rng.randrange(2, 40))
+        for (bank, mode, size), start, end in zip(learner.attempts, starts, ends):
             attempt_id = ids.take("attempts")
             bank_id, pass_mark, second_try = self.banks[bank]
-            at = start
-            total = 0.0
-            ratings: list[tuple[int, float, int, int]] = []   # (item id, raw mark, tries, response id)
             practice = mode == "practice"
+            answers = []   # (attempt item id, item id, chosen, texts, raw mark, tries, mark, seconds after start)
+            elapsed = 0.0
             for position, item in enumerate(rng.sample(self.by_bank[bank], size), start=1):
                 ai_id = ids.take("attempt_items")
                 rows["attempt_items"].append((ai_id, attempt_id, position, item.id))
@@ -456,17 +469,24 @@ class _Generator:
                     for pos, oid in enumerate(shown):
                         rows["attempt_options"].append((ids.take("attempt_options"), ai_id, pos, oid))
                 if self._skip():
-                    at += timedelta(seconds=rng.randrange(3, 15))
+                    elapsed += rng.randrange(3, 15)
                     continue
                 chance = _right_chance(learner.ability, item)
                 chosen, texts, raw = _answer(item, rng.random() < chance, rng)
                 tries, mark = 1, raw
-                at += timedelta(seconds=rng.randrange(15, 90))
+                elapsed += rng.randrange(15, 90)
                 if practice and raw < 1 and second_try and rng.random() < SECOND_TRY_SHARE:
                     chosen, texts, raw = _answer(item, rng.random() < min(0.95, chance + 0.25), rng)
                     tries = 2
                     mark = round(max(0.0, raw - PRACTICE_PENALTY), 6)
-                    at += timedelta(seconds=rng.randrange(10, 40))
+                    elapsed += rng.randrange(10, 40)
+                answers.append((ai_id, item.id, chosen, texts, raw, tries, mark, elapsed))
+            elapsed += rng.randrange(10, 60)
+            scale = min(1.0, (end - start).total_seconds() * 0.99 / elapsed)
+            total = 0.0
+            marked = []   # (item id, raw mark, tries, response id), for the exam's ratings
+            for ai_id, item_id, chosen, texts, raw, tries, mark, seconds in answers:
+                at = start + timedelta(seconds=seconds * scale)
                 rid = ids.take("responses")
                 rows["responses"].append((rid, ai_id, at, mark, tries, True))
                 for oid in chosen:
@@ -475,13 +495,12 @@ class _Generator:
                     rows["response_texts"].append((rid, gap, text))
                 total += mark
                 if practice:   # checked at once: the card is rated when it is answered
-                    self._review(cards, learner.id, item.id, raw, tries, rid, at, mode, rows)
+                    self._review(cards, learner.id, item_id, raw, tries, rid, at, mode, rows)
                 else:
-                    ratings.append((item.id, raw, tries, rid))
-            submitted = at + timedelta(seconds=rng.randrange(10, 60))
-            for item_id, raw, tries, rid in ratings:   # exams are marked (and rated) at submission
+                    marked.append((item_id, raw, tries, rid))
+            submitted = start + timedelta(seconds=elapsed * scale)
+            for item_id, raw, tries, rid in marked:   # exams are marked (and rated) at submission
                 self._review(cards, learner.id, item_id, raw, tries, rid, submitted, mode, rows)
-            clock_at = submitted
             rows["attempts"].append((
                 attempt_id, learner.id, bank_id, mode, "submitted", size, start, submitted, round(total, 6),
                 round(100.0 * total / size, 2) if size else 0.0, None, False,

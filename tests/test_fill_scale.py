@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from studyapp import clock
 from studyapp.attempting import PRACTICE_PENALTY, start_attempt
 from studyapp.kinds import ResponseData, get_kind
 from studyapp.models import (
@@ -176,6 +178,31 @@ def test_pages_show_the_filled_figures(client, csrf, db, filled):
         assert r[2] == f"{max(a.score_percent for a in attempts):.0f}%"
         assert r[3] == f"{attempts[-1].score_percent:.0f}%"
     assert len(table_rows(page, "history")) == len(mine)
+
+
+def test_times_are_past_and_in_order_even_for_a_busy_learner(run, db):
+    """One learner with 400 attempts in a month: the attempts do not overlap, every answer is
+    inside its attempt, everything is in the past, and each card's ratings go forward in time."""
+    result = run("--learners", "1", "--items", "5", "--banks", "1", "--per-attempt", "5", "--responses", "1980",
+                 "--months", "1", "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    now = clock.now()
+    attempts = db.session.scalars(select(Attempt).order_by(Attempt.started_at)).all()
+    assert len(attempts) == 400
+    for before, after in zip(attempts, attempts[1:]):
+        assert before.started_at < before.submitted_at < after.started_at
+    assert attempts[-1].submitted_at < now
+    assert attempts[0].started_at > now - timedelta(days=31)
+    spans = {a.id: (a.started_at, a.submitted_at) for a in attempts}
+    for attempt_id, answered in db.session.execute(
+            select(AttemptItem.attempt_id, Response.answered_at).join(Response)).all():
+        assert spans[attempt_id][0] < answered < spans[attempt_id][1]
+    times: dict[int, list] = defaultdict(list)
+    for card_id, at in db.session.execute(select(ReviewLog.card_id, ReviewLog.reviewed_at).order_by(ReviewLog.id)):
+        times[card_id].append(at)
+    assert all(t == sorted(t) for t in times.values())
+    for card in db.session.scalars(select(Card)):
+        assert card.last_review == times[card.id][-1]
 
 
 def test_a_second_run_is_refused_and_writes_nothing(run, db, filled):
