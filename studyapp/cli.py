@@ -1,5 +1,5 @@
-"""``flask`` commands: load-bank, generate, import, export, seed-demo, close-expired, create-user,
-first-run-instructor."""
+"""``flask`` commands: load-bank, generate, import, export, seed-demo, fill-scale, close-expired,
+create-user, first-run-instructor."""
 from __future__ import annotations
 
 import sys
@@ -169,6 +169,61 @@ def register_cli(app: Flask) -> None:
         except DemoError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"{created} demo learner(s) created; {submitted} attempt(s) submitted on {bank_slug}.")
+
+    @app.cli.command("fill-scale")
+    @click.option("--learners", default=10_000, show_default=True, type=click.IntRange(1, 10_000_000))
+    @click.option("--items", default=2_000, show_default=True, type=click.IntRange(1, 1_000_000),
+                  help="Items in all, across the banks (the first bank holds half).")
+    @click.option("--responses", default=1_000_000, show_default=True, type=click.IntRange(0, 1_000_000_000),
+                  help="Responses in all, in submitted attempts (about 1% more attempt items are left unanswered).")
+    @click.option("--banks", default=4, show_default=True, type=click.IntRange(1, 50))
+    @click.option("--per-attempt", default=20, show_default=True, type=click.IntRange(1, 100),
+                  help="Items per attempt.")
+    @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120),
+                  help="How far back the attempts go.")
+    @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**31 - 1))
+    @click.option("--password", default=None,
+                  help="The password of every account made (default: generated and printed once).")
+    @click.option("--yes", is_flag=True, help="Fill even though the database has users already.")
+    def fill_scale_cmd(learners: int, items: int, responses: int, banks: int, per_attempt: int, months: int,
+                       seed: int, password: str | None, yes: bool) -> None:
+        """Fill the database with synthetic learners, items and responses for benchmarks, in one
+        transaction (COPY on PostgreSQL, executemany on SQLite). Refuses a database with users
+        unless --yes, and always one that holds scale data already."""
+        from flask import current_app
+        from werkzeug.security import generate_password_hash
+
+        from .scalefill import INSTRUCTOR_EMAIL, ScaleError, ScaleSpec, fill_scale
+
+        spec = ScaleSpec(learners=learners, items=items, responses=responses, banks=banks,
+                         per_attempt=per_attempt, months=months, seed=seed)
+        generated = password is None
+        if generated:
+            password = accounts.generate_password()
+        # Hashed once; every account made stores this one hash (scrypt for 10,000 accounts would
+        # take minutes).
+        password_hash = generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        db.session.remove()  # the fill takes its own connection; hold no other transaction open
+
+        def progress(done: int, total: int, seconds: float) -> None:
+            click.echo(f"  {done:,} of {total:,} responses ({seconds:.0f} s)")
+
+        click.echo(f"Filling {db.engine.url.render_as_string(hide_password=True)}: {learners:,} learners, "
+                   f"{items:,} items in {banks} bank(s), {responses:,} responses (seed {seed}) ...")
+        try:
+            report = fill_scale(db.engine, spec, password_hash, allow_users=yes,
+                                retention=current_app.config.get("FSRS_DESIRED_RETENTION", 0.9), progress=progress)
+        except ScaleError as exc:
+            raise click.ClickException(f"{exc}. Nothing was written.") from None
+        for table, n in report.rows.items():
+            click.echo(f"  {table:<18} {n:>12,}")
+        click.echo(f"Wrote {report.total_rows:,} rows in {report.seconds:.1f} s "
+                   f"({report.rows_per_second:,.0f} rows/s) on {report.dialect}, in one transaction.")
+        click.echo(f"Learners scale-{1:0{max(5, len(str(learners)))}d}@scale.invalid ... and the instructor "
+                   f"{INSTRUCTOR_EMAIL} share one password.")
+        if generated:
+            click.echo(f"Password (shown once): {password}")
 
     @app.cli.command("close-expired")
     def close_expired_cmd() -> None:

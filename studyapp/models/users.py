@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -76,3 +76,8 @@ class User(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.email}>"
+
+
+# The gradebook's default order (see ``gradebook._first_learners``): a page of learners by name
+# is read from this index instead of sorting every learner.
+Index("ix_users_role_name", User.role, func.lower(User.display_name), User.display_name, User.id)
