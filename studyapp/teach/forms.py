@@ -24,14 +24,19 @@ class ReviewForm(FlaskForm):
     reject = SubmitField("Reject ticked")
 
 
-class GenerateForm(FlaskForm):
+class _NewBankFields(FlaskForm):
+    """The id and title of a new bank, for forms whose ``bank`` choice offers "New bank…"."""
+
+    new_slug = StringField("New bank id", validators=[Optional(), Length(max=64),
+                                                      Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
+    new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
+
+
+class GenerateForm(_NewBankFields):
     """A source text (file or pasted) and where its drafts go."""
 
     bank = SelectField("Bank", validate_choice=True,
                        description="Drafts are added to this bank; choose “New bank” to create one.")
-    new_slug = StringField("New bank id", validators=[Optional(), Length(max=64),
-                                                      Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
-    new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
     file = FileField("Text file (.txt, .md or .html, at most 2 MB)")
     text = TextAreaField("…or paste the text", validators=[Optional()], render_kw={"rows": 10})
     seed = IntegerField("Seed", default=0, validators=[Optional(), NumberRange(min=0, max=2**31 - 1)],
@@ -69,14 +74,11 @@ class StatisticsForm(FlaskForm):
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 
-class ImportForm(FlaskForm):
+class ImportForm(_NewBankFields):
     """A file to import and the bank it goes to (step one: preview)."""
 
     bank = SelectField("Bank", validate_choice=True,
                        description="Items are added to this bank (matched by id); choose “New bank” to create one.")
-    new_slug = StringField("New bank id", validators=[Optional(), Length(max=64),
-                                                      Regexp(SLUG.pattern, message="Use lower-case letters, digits and '-'.")])
-    new_title = StringField("New bank title", validators=[Optional(), Length(max=200)])
     fmt = SelectField("Format", validate_choice=True)
     new_status = SelectField("New items", choices=[("published", "as the file says (published if it does not say)"),
                                                    ("draft", "drafts: they wait in the review queue")],
