@@ -207,21 +207,27 @@ def attempt_outline(attempt: Attempt) -> list[tuple[int, int, bool]]:
 
 # One item's page (a question) needs the item, its options as shown and the response; the item's
 # own options, accepted answers and passage only when it shows feedback, and then they load lazily
-# (one query each: there is one item).
+# (one query each: there is one item). All of it comes in ONE query of joins: the rows multiply
+# (shown options x chosen options x typed texts: a few dozen at most), but every query costs about
+# as much CPU in SQLAlchemy as the rows it returns, and this page is the most requested of all.
 _ONE_ITEM_LOADS = (
     joinedload(AttemptItem.item, innerjoin=True),
-    selectinload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
-    joinedload(AttemptItem.response).selectinload(Response.choices),
-    joinedload(AttemptItem.response).selectinload(Response.texts),
+    joinedload(AttemptItem.shown_options).joinedload(AttemptOption.option, innerjoin=True),
+    joinedload(AttemptItem.response).joinedload(Response.choices),
+    joinedload(AttemptItem.response).joinedload(Response.texts),
 )
 
 
 def load_attempt_item(attempt_item_id: int) -> AttemptItem:
     """Return one attempt item with its item, shown options and response (with its choices and
-    texts) loaded."""
+    texts) loaded, in one query.
+
+    Raises:
+        sqlalchemy.exc.NoResultFound: no attempt item has that id.
+    """
     return db.session.scalars(
         select(AttemptItem).where(AttemptItem.id == attempt_item_id).options(*_ONE_ITEM_LOADS)
-    ).one()
+    ).unique().one()
 
 
 def first_unanswered(attempt: Attempt) -> int | None:
@@ -280,8 +286,10 @@ def _lock_in_progress(attempt: Attempt) -> None:
     # A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (where
     # SELECT ... FOR UPDATE does nothing): two saves or checks of one attempt run one after
     # the other, and the second reads what the first committed.
-    lock_row(Attempt, attempt.id)
-    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id))
+    # The same statement reads the status as committed now (RETURNING: PostgreSQL, SQLite 3.35+).
+    status = db.session.scalar(
+        update(Attempt).where(Attempt.id == attempt.id).values(id=Attempt.id).returning(Attempt.status)
+        .execution_options(synchronize_session=False))
     if status != AttemptStatus.IN_PROGRESS.value:
         db.session.rollback()
         raise AttemptClosed("This attempt was already submitted, so this answer was not recorded; its responses can no longer change.")
@@ -295,9 +303,10 @@ def _lock_in_progress(attempt: Attempt) -> None:
 def _current_response(attempt_item: AttemptItem) -> Response | None:
     """Return the attempt item's response as committed now (re-read under the lock, so that a
     concurrent save or check that committed first is seen), and set it on ``attempt_item``."""
-    response = db.session.scalar(
+    response = db.session.scalars(
         select(Response).where(Response.attempt_item_id == attempt_item.id)
-        .execution_options(populate_existing=True))
+        .options(joinedload(Response.choices), joinedload(Response.texts))   # replaced by a save: no lazy loads
+        .execution_options(populate_existing=True)).unique().one_or_none()
     attempt_item.response = response
     return response
 

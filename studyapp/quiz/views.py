@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
@@ -32,8 +32,8 @@ def _bank_or_404(slug: str) -> Bank:
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The current user's own attempt (staff cannot answer for others): 404 otherwise."""
-    attempt = get_or_404(Attempt, attempt_id)
-    if attempt.user_id != current_user.id:
+    attempt = db.session.get(Attempt, attempt_id, options=[joinedload(Attempt.bank)])
+    if attempt is None or attempt.user_id != current_user.id:
         abort(404)
     return attempt
 
@@ -153,20 +153,22 @@ def question(attempt_id: int, position: int):
                 return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
             except AttemptError as exc:     # a final practice response, a concurrent clash
                 abort(409, description=str(exc))
+            # From here on ``attempt_id`` rather than ``attempt.id``: the commit expired the
+            # attempt, and reading an attribute of it would load it again (one more query).
             if request.form.get("timeup") and attempt.deadline_at is not None and seconds_left(attempt) == 0:
                 # The page's countdown reached zero and sent what was on the page: submit now.
                 submit_attempt(attempt)
                 flash("Time is up: your answers were submitted.", "warning")
-                return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
+                return redirect(url_for("quiz.result", attempt_id=attempt_id), 303)
             goto = request.form.get("goto", type=int)
             if goto is not None and 1 <= goto <= len(outline):
-                target = url_for("quiz.question", attempt_id=attempt.id, position=goto)
+                target = url_for("quiz.question", attempt_id=attempt_id, position=goto)
             elif form.prev.data and position > 1:
-                target = url_for("quiz.question", attempt_id=attempt.id, position=position - 1)
+                target = url_for("quiz.question", attempt_id=attempt_id, position=position - 1)
             elif form.finish.data or position == len(outline):
-                target = url_for("quiz.review", attempt_id=attempt.id)
+                target = url_for("quiz.review", attempt_id=attempt_id)
             else:
-                target = url_for("quiz.question", attempt_id=attempt.id, position=position + 1)
+                target = url_for("quiz.question", attempt_id=attempt_id, position=position + 1)
             return redirect(target, 303)
         status = 400
     else:
@@ -189,7 +191,7 @@ def question(attempt_id: int, position: int):
         "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
         form=form, position=position, total=len(outline), answered=answered, feedback=feedback,
         keys=kind.key_texts(item) if feedback and feedback["final"] else None,
-        show_form=ShowAnswerForm(), retry_share=round(100 * (1 - PRACTICE_PENALTY)),
+        show_form=ShowAnswerForm() if attempt.gives_feedback_at_once else None, retry_share=round(100 * (1 - PRACTICE_PENALTY)),
         can_retry=bool(feedback and not feedback["final"] and second_try_allowed(attempt)),
         seconds_left=seconds_left(attempt),
     ), status
