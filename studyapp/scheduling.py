@@ -203,20 +203,19 @@ def local_day_bounds(tz_name: str, now: datetime | None = None) -> tuple[datetim
 
 def due_summary(user_id: int, tz_name: str = "UTC", *, now: datetime | None = None) -> DueSummary:
     """Count the learner's due cards now, later today and tomorrow (published items only),
-    days taken in the time zone ``tz_name``."""
-    from .models import ItemStatus, Question
+    days taken in the time zone ``tz_name``. One query: :func:`due_summary_by_bank` summed.
 
-    now = now or clock.now()
-    _, tomorrow, after = local_day_bounds(tz_name, now)
-    base = (select(func.count()).select_from(Card).join(Question, Question.id == Card.item_id)
-            .where(Card.user_id == user_id, Question.status == ItemStatus.PUBLISHED.value))
-    due_now = db.session.scalar(base.where(Card.due <= now))
-    later = db.session.scalar(base.where(Card.due > now, Card.due < tomorrow))
-    next_day = db.session.scalar(base.where(Card.due >= tomorrow, Card.due < after))
-    next_due = db.session.scalar(
-        select(func.min(Card.due)).join(Question, Question.id == Card.item_id)
-        .where(Card.user_id == user_id, Card.due > now, Question.status == ItemStatus.PUBLISHED.value))
-    return DueSummary(due_now or 0, later or 0, next_day or 0, next_due)
+    Args:
+        user_id: the learner.
+        tz_name: IANA time zone in which "today" and "tomorrow" are counted (unknown: UTC).
+        now: naive UTC (default: the app clock).
+    Returns:
+        A :class:`DueSummary` over all banks (zeros and no ``next_due`` without cards).
+    """
+    banks = due_summary_by_bank(user_id, tz_name, now=now).values()
+    upcoming = [b.next_due for b in banks if b.next_due is not None]
+    return DueSummary(sum(b.now for b in banks), sum(b.later_today for b in banks),
+                      sum(b.tomorrow for b in banks), min(upcoming) if upcoming else None)
 
 
 def due_summary_by_bank(user_id: int, tz_name: str = "UTC", *,
