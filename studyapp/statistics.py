@@ -309,6 +309,36 @@ class _Sums:
     moments: dict[int, _Moments]
     counts: dict[int, tuple[int, int, int]]
     thirds: dict[int, tuple[int, int, int, int]]
+    last: dict[int, int] = field(default_factory=dict)
+    """``{bank_id: the highest attempt id of the bank's population}``."""
+
+    @property
+    def attempts(self) -> int:
+        """Submitted attempts of the population, all its banks together."""
+        return sum(t[0] for t in self.thirds.values())
+
+    @property
+    def max_attempt_id(self) -> int | None:
+        """The highest attempt id of the population (None without attempts)."""
+        return max(self.last.values(), default=None)
+
+    def to_json(self) -> dict:
+        """Return the sums as JSON-able data (keys as strings, floats exact: JSON keeps a
+        float's shortest repr, which reads back as the same float)."""
+        return {"moments": {str(k): [m.n, m.mean, m.ss_x, m.ss_rest, m.sp, m.top_n, m.bottom_n]
+                            for k, m in self.moments.items()},
+                "counts": {str(k): list(v) for k, v in self.counts.items()},
+                "thirds": {str(k): list(v) for k, v in self.thirds.items()},
+                "last": {str(k): v for k, v in self.last.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "_Sums":
+        """Return the sums that :meth:`to_json` wrote."""
+        return cls({int(k): _Moments(int(v[0]), float(v[1]), float(v[2]), float(v[3]), float(v[4]), int(v[5]),
+                                     int(v[6])) for k, v in data["moments"].items()},
+                   {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in data["counts"].items()},
+                   {int(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3])) for k, v in data["thirds"].items()},
+                   {int(k): int(v) for k, v in data["last"].items()})
 
 
 def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _Sums:
@@ -324,7 +354,8 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
     Every row of the union has the same columns: ``part`` ("item", "option" or "bank"),
     ``key`` (item, option or bank id), ``n``, then ``mean``, ``ss_x``, ``ss_rest``, ``sp``
     (items only) and ``a``, ``b``, ``c``: top and bottom counts for items and options, the
-    three third sizes for banks.
+    three third sizes for banks, and ``last``: the bank's highest attempt id (banks only; what
+    stored sums record they cover, read in the same statement so that it matches them).
     """
     scored, ranked = _scored(bank_ids, modes)
     means = (
@@ -339,24 +370,26 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
                func.avg(scored.c.x).label("mean"), func.sum(dx * dx).label("ss_x"),
                func.sum(dr * dr).label("ss_rest"), func.sum(dx * dr).label("sp"),
                func.sum(_in_third(scored.c.third, 1)).label("a"),
-               func.sum(_in_third(scored.c.third, THIRDS)).label("b"), no_count.label("c"))
+               func.sum(_in_third(scored.c.third, THIRDS)).label("b"), no_count.label("c"),
+               no_count.label("last"))
         .join(means, means.c.item_id == scored.c.item_id)
         .group_by(scored.c.item_id)
     )
     options = (
         select(literal("option"), ResponseChoice.option_id, func.count(), none, none, none, none,
-               func.sum(_in_third(scored.c.third, 1)), func.sum(_in_third(scored.c.third, THIRDS)), no_count)
+               func.sum(_in_third(scored.c.third, 1)), func.sum(_in_third(scored.c.third, THIRDS)), no_count,
+               no_count)
         .select_from(scored)
         .join(ResponseChoice, ResponseChoice.response_id == scored.c.response_id)
         .group_by(ResponseChoice.option_id)
     )
     banks = (
         select(literal("bank"), ranked.c.bank_id, func.count(), none, none, none, none,
-               *(func.sum(_in_third(ranked.c.third, t)) for t in (1, 2, 3)))
+               *(func.sum(_in_third(ranked.c.third, t)) for t in (1, 2, 3)), func.max(ranked.c.attempt_id))
         .group_by(ranked.c.bank_id)
     )
     sums = _Sums({}, {}, {})
-    for part, key, n, mean, ss_x, ss_r, sp, a, b, c in db.session.execute(union_all(items, options, banks)):
+    for part, key, n, mean, ss_x, ss_r, sp, a, b, c, last in db.session.execute(union_all(items, options, banks)):
         if part == "item":
             sums.moments[key] = _Moments(int(n), float(mean), float(ss_x or 0), float(ss_r or 0), float(sp or 0),
                                          int(a or 0), int(b or 0))
@@ -364,6 +397,7 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
             sums.counts[key] = (int(n), int(a or 0), int(b or 0))
         else:
             sums.thirds[key] = (int(n), int(a or 0), int(b or 0), int(c or 0))
+            sums.last[key] = int(last)
     return sums
 
 
@@ -462,6 +496,7 @@ def item_flags(stats: ItemStats) -> list[Flag]:
 # -- reports --------------------------------------------------------------------------------------
 
 def _check_modes(modes: Iterable[str]) -> tuple[str, ...]:
+    """Return ``modes`` without repeats, in order; ValueError for an unknown mode or none."""
     known = {m.value for m in AttemptMode}
     chosen = tuple(dict.fromkeys(modes))
     unknown = [m for m in chosen if m not in known]
@@ -491,8 +526,9 @@ def _build(items: list[Question], moments: dict[int, _Moments],
 
 
 def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankStatistics:
-    """Return the item statistics of one bank (three queries, whatever its size: the
-    population's sums, the items, their options).
+    """Return the item statistics of one bank, computed now (three queries, whatever its size:
+    the population's sums, the items, their options). Pages use
+    :func:`studyapp.stored_statistics.bank_statistics_stored`, which keeps the sums.
 
     Args:
         bank: the bank.
@@ -504,7 +540,18 @@ def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankSta
         ValueError: an unknown mode, or none.
     """
     modes = _check_modes(modes)
-    sums = _population_sums([bank.id], modes)
+    return bank_report(bank, modes, _population_sums([bank.id], modes))
+
+
+def bank_report(bank: Bank, modes: tuple[str, ...], sums: _Sums) -> BankStatistics:
+    """Return the :class:`BankStatistics` of ``bank`` from its population's sums (computed now or
+    stored), loading the items and their options as they are now (two queries).
+
+    Args:
+        bank: the bank.
+        modes: the (checked) attempt modes the sums count.
+        sums: :func:`_population_sums` of the bank (other banks' entries are ignored).
+    """
     moments, counts = sums.moments, sums.counts
     n, top, middle, bottom = sums.thirds.get(bank.id, (0, 0, 0, 0))
     items = list(db.session.scalars(
@@ -516,8 +563,9 @@ def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankSta
 
 
 def flagged_items(modes: Iterable[str] = DEFAULT_MODES) -> list[ItemStats]:
-    """Return the flagged items of every bank (a fixed number of queries, whatever the number of
-    banks, attempts and items).
+    """Return the flagged items of every bank, computed now (a fixed number of queries, whatever
+    the number of banks, attempts and items). Pages use
+    :func:`studyapp.stored_statistics.flagged_items_stored`, which keeps the sums.
 
     Args:
         modes: attempt modes to count (default :data:`DEFAULT_MODES`).
@@ -526,15 +574,23 @@ def flagged_items(modes: Iterable[str] = DEFAULT_MODES) -> list[ItemStats]:
         title and item id.
     """
     modes = _check_modes(modes)
-    sums = _population_sums(None, modes)
+    return flagged_report(_population_sums(None, modes))
+
+
+def flagged_report(sums: _Sums) -> list[ItemStats]:
+    """Return the flagged items from the sums of every bank's population (computed now or
+    stored), loading the items, their options and banks as they are now (two queries).
+
+    Returns:
+        :class:`ItemStats` with at least one flag, ordered by bank title and item id.
+    """
     moments = {i: m for i, m in sums.moments.items() if m.n >= FLAG_MIN_ATTEMPTS}
-    counts = sums.counts
     items = list(db.session.scalars(
         select(Question).where(Question.id.in_(list(moments)))
         .options(selectinload(Question.options), joinedload(Question.bank))
     ))
     items.sort(key=lambda q: (q.bank.title, q.bank_id, q.id))
-    return [s for s in _build(items, moments, counts) if s.flags]
+    return [s for s in _build(items, moments, sums.counts) if s.flags]
 
 
 # -- recent activity (instructor home) ------------------------------------------------------------
