@@ -321,3 +321,29 @@ def test_stored_row_is_unique_per_scope_and_modes(hand, db):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_requests_computing_at_once_store_one_row(app, hand, db):
+    """Eight threads find no stored figures at the same moment: none fails, the first computes
+    under the lock and the others serve its row (one computation, one row); forced at once
+    ("Recalculate now" clicked eight times), each computes in turn and there is still one row."""
+    from tests.test_concurrency import no_errors, run_at_once
+
+    bank_id = hand.id
+
+    def ask(force: bool):
+        def work(_i: int):
+            with app.app_context():
+                try:
+                    bank = db.session.get(type(hand), bank_id)
+                    stats, fresh = bank_statistics_stored(bank, force=force)
+                    return stats.attempts, stats.top, fresh.recomputed
+                finally:
+                    db.session.remove()
+        return work
+
+    results = no_errors(run_at_once(ask(False), 8))
+    assert sorted(results) == [(6, 2, False)] * 7 + [(6, 2, True)]
+    results = no_errors(run_at_once(ask(True), 8))
+    assert results == [(6, 2, True)] * 8
+    assert [r[:2] for r in stored_rows(db)] == [(bank_scope(bank_id), 6)]
