@@ -38,6 +38,11 @@ no response is loaded into Python, and a report runs a fixed number of queries w
 number of banks, attempts and items. The item sums, the option counts and the sizes of the
 thirds come from one statement, so the attempt items and responses are read once per report
 (with 10,000 learners and a million responses, reading them three times took seconds).
+
+The pages do not run that statement on every request: :mod:`studyapp.stored_statistics` keeps
+its result (the exact sums, :class:`_Sums`) and serves it while it counts every submitted
+attempt or is younger than a maximum age; :func:`bank_report` and :func:`flagged_report` build
+the figures from sums computed now or stored.
 """
 from __future__ import annotations
 

@@ -15,21 +15,27 @@ When stored sums are served:
 
 - they cover exactly the population of now (same number of attempts, same highest id): always,
   whatever their age;
-- attempts were submitted since: while the sums are at most ``max_age`` seconds old (the page
-  says how many attempts came since); older, they are computed again;
+- attempts were submitted since: while the sums are less than ``max_age`` seconds old (the
+  page says how many attempts came since); older, they are computed again;
 - never after something changed marks or the population otherwise than by a submission: a
   regrade (:func:`studyapp.versioning.regrade` calls :func:`invalidate`), and the deletion of a
   user, an attempt or a bank or a change of a user's role (a session hook, :func:`install`,
   calls it for any such change the ORM flushes). The stored rows are deleted in the same
   transaction as the change.
 
-Concurrency: computing and invalidating take one lock (a PostgreSQL transaction-level advisory
-lock; on SQLite the database's write lock, with a no-op UPDATE), computing before it reads the
-population, invalidating before it deletes. So a computation never reads marks that an
-invalidation then fails to delete (either the invalidation waits for the computation to commit
-and deletes its row, or the computation waits and reads the committed change), and two
-requests that find the sums out of date compute them one after the other: the second finds the
-first's row current and serves it (one row per scope and modes: a unique constraint).
+Concurrency. Every invalidation adds one to ``statistics_epoch`` (an upsert of its one row, which
+also holds that row until the transaction ends). A computation reads the epoch before it reads
+the population, and stores its sums only if, once it holds the same row (the same upsert,
+adding nothing: it waits there for an invalidating transaction to commit), the epoch is
+unchanged; otherwise it shows what it computed without storing it. So sums read before a
+regrade, deletion or role change committed are never stored, and the database is not locked
+while the sums are computed (on SQLite that would stop every learner's writes for seconds).
+The stored row is written while holding the epoch row, one writer at a time, and re-read
+there, so two computations never insert the same scope twice (a unique constraint backs it).
+On PostgreSQL computations of stored sums also take a transaction-level advisory lock before
+computing, so that requests finding the same sums out of date compute them one after the other
+(the later ones find the first's row current and serve it) instead of all at once; on SQLite
+they may compute at the same time, and each stores in turn.
 """
 from __future__ import annotations
 
@@ -38,12 +44,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, func, inspect, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from . import clock
 from .extensions import db
-from .models import Attempt, AttemptStatus, Bank, Role, StoredStatistics, User
+from .models import Attempt, AttemptStatus, Bank, Role, StatisticsEpoch, StoredStatistics, User
 from .statistics import (
     DEFAULT_MODES, BankStatistics, ItemStats, _check_modes, _population_sums, _Sums, bank_report, flagged_report,
 )
@@ -57,7 +63,7 @@ ALL_BANKS = "all"
 """The scope of the sums over every bank (the instructor's home page)."""
 
 ADVISORY_LOCK_KEY = 7_415_001
-"""The PostgreSQL advisory lock (one bigint key) that computing and invalidating take."""
+"""The PostgreSQL advisory lock (one bigint key) that computations of stored sums take."""
 
 
 @dataclass(frozen=True)
@@ -105,21 +111,27 @@ def _coverage(bank_ids: list[int] | None, modes: tuple[str, ...]) -> tuple[int, 
     return int(count or 0), last
 
 
-def _lock(session, shared: bool = False) -> None:
-    """Take the statistics lock until the transaction ends (see the module docstring).
+def _epoch(session) -> int:
+    """Return the invalidation count (0 without the row)."""
+    return session.scalar(select(StatisticsEpoch.epoch).where(StatisticsEpoch.id == 1)) or 0
 
-    Args:
-        session: the session whose transaction takes it.
-        shared: True for an invalidation (invalidations need not wait for each other on
-            PostgreSQL; SQLite has one write lock anyway).
-    """
+
+def _hold_epoch(session, add: int) -> None:
+    """Add ``add`` (0 or 1) to the invalidation count, creating its row if needed, in one
+    upsert; the row stays locked until the transaction ends (a row lock on PostgreSQL, the
+    write lock on SQLite), and a transaction doing the same meanwhile waits for this one."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(StatisticsEpoch).values(id=1, epoch=add)
+    session.execute(stmt.on_conflict_do_update(index_elements=[StatisticsEpoch.id],
+                                               set_={"epoch": StatisticsEpoch.epoch + add}))
+
+
+def _serialise_computations(session) -> None:
+    """PostgreSQL: wait for any other computation of stored sums to end (advisory lock until the
+    transaction ends). SQLite: nothing (see the module docstring)."""
     if session.get_bind().dialect.name == "postgresql":
-        fn = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
-        session.execute(select(fn(ADVISORY_LOCK_KEY)))
-    else:
-        # any write takes SQLite's write lock (a no-op UPDATE of no row does)
-        session.execute(update(StoredStatistics).where(StoredStatistics.id == -1).values(id=StoredStatistics.id)
-                        .execution_options(synchronize_session=False))
+        session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
 
 
 def invalidate(bank_ids: Iterable[int] | None = None, session=None) -> None:
@@ -134,7 +146,7 @@ def invalidate(bank_ids: Iterable[int] | None = None, session=None) -> None:
         session: the session (default ``db.session``).
     """
     session = session or db.session
-    _lock(session, shared=True)
+    _hold_epoch(session, 1)
     table = StoredStatistics.__table__
     stmt = table.delete()
     if bank_ids is not None:
@@ -182,7 +194,7 @@ def _usable(row: StoredStatistics | None, cover: tuple[int, int | None], max_age
         return None
     current = (row.attempts, row.max_attempt_id) == cover
     age = (now - row.computed_at).total_seconds()
-    if not current and age > max_age:
+    if not current and age >= max_age:     # (so that a max age of 0 never serves stale sums)
         return None
     since = 0 if current else max(1, cover[0] - row.attempts)
     return Freshness(row.computed_at, row.seconds, row.attempts, since, False)
@@ -206,29 +218,28 @@ def _sums(scope: str, bank_id: int | None, modes: tuple[str, ...], max_age: floa
         found = _usable(row, _coverage(bank_ids, modes), max_age, clock.now())
         if found is not None:
             return _Sums.from_json(row.sums), found
-    _lock(db.session)
-    # read again under the lock: another request may have computed the sums meanwhile (or an
-    # invalidation deleted them)
-    row = _stored(scope, key)
-    if not force:
+    _serialise_computations(db.session)
+    if not force:   # another request may have computed the sums while this one waited
+        row = _stored(scope, key)
         found = _usable(row, _coverage(bank_ids, modes), max_age, clock.now())
         if found is not None:
             sums = _Sums.from_json(row.sums)
             db.session.commit()
             return sums, found
+    epoch = _epoch(db.session)
     started = time.perf_counter()
     sums = _population_sums(bank_ids, modes)
     seconds = time.perf_counter() - started
     now = clock.now()
-    if row is None:
-        row = StoredStatistics(scope=scope, bank_id=bank_id, modes=key)
-        db.session.add(row)
-    row.sums, row.attempts, row.max_attempt_id = sums.to_json(), sums.attempts, sums.max_attempt_id
-    row.computed_at, row.seconds = now, round(seconds, 6)
-    try:
-        db.session.commit()
-    except IntegrityError:  # cannot happen under the lock; if it did, the other row is as good
-        db.session.rollback()
+    _hold_epoch(db.session, 0)
+    if _epoch(db.session) == epoch:     # else an invalidation came meanwhile: shown, not stored
+        row = _stored(scope, key)       # read again, holding the epoch row
+        if row is None:
+            row = StoredStatistics(scope=scope, bank_id=bank_id, modes=key)
+            db.session.add(row)
+        row.sums, row.attempts, row.max_attempt_id = sums.to_json(), sums.attempts, sums.max_attempt_id
+        row.computed_at, row.seconds = now, round(seconds, 6)
+    db.session.commit()
     return sums, Freshness(now, seconds, sums.attempts, 0, True)
 
 

@@ -6,6 +6,7 @@ Create Date: 2026-12-01 12:00:00
 
 The item statistics pages serve these sums while they count every submitted attempt, or
 while they are younger than STATISTICS_MAX_AGE_SECONDS (studyapp/stored_statistics.py).
+statistics_epoch counts the invalidations (one row, made by the first write).
 
 """
 from alembic import op
@@ -38,9 +39,16 @@ def upgrade():
     )
     with op.batch_alter_table('stored_statistics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stored_statistics_bank_id'), ['bank_id'], unique=False)
+    op.create_table(
+        'statistics_epoch',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('epoch', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_statistics_epoch')),
+    )
 
 
 def downgrade():
+    op.drop_table('statistics_epoch')
     with op.batch_alter_table('stored_statistics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stored_statistics_bank_id'))
     op.drop_table('stored_statistics')

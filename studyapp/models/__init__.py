@@ -7,10 +7,10 @@ from .attempts import (
 )
 from .reports import REPORT_REASONS, ItemReport, ReportReason
 from .review import Card, ReviewLog
-from .stats import StoredStatistics
+from .stats import StatisticsEpoch, StoredStatistics
 
 __all__ = [
     "AcceptedAnswer", "Attempt", "AttemptItem", "AttemptMode", "AttemptOption", "AttemptStatus", "Bank", "Card",
     "Document", "ItemKind", "ItemReport", "REPORT_REASONS", "Regrade", "ReportReason", "ItemOrigin", "ItemStatus", "Option", "Passage", "Question",
-    "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "StoredStatistics", "User",
+    "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "StatisticsEpoch", "StoredStatistics", "User",
 ]

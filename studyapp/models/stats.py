@@ -36,3 +36,17 @@ class StoredStatistics(db.Model):
     max_attempt_id: Mapped[int | None]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class StatisticsEpoch(db.Model):
+    """One row (id 1) counting invalidations of stored statistics: each invalidation adds one, in
+    the transaction of the change. A computation reads it before reading the population and
+    stores its sums only if it is unchanged once the computation holds the row (so sums read
+    before a concurrent regrade or deletion committed are never stored). A missing row counts
+    as 0 and is created by the first write.
+    """
+
+    __tablename__ = "statistics_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(default=0)
