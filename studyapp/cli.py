@@ -235,7 +235,8 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{closed} expired attempt(s) closed.")
 
     @app.cli.command("statistics-refresh")
-    @click.option("--bank", "bank_slug", default=None, help="Only this bank (default: every bank, and all together).")
+    @click.option("--bank", "bank_slug", default=None,
+                  help="Only this bank (default: every bank, and all together).")
     @click.option("--mode", "modes", multiple=True, type=click.Choice(["exam", "practice", "review"]),
                   help="Attempt modes to count (repeat it; default: exam and practice, as the pages).")
     def statistics_refresh_cmd(bank_slug: str | None, modes: tuple[str, ...]) -> None:

@@ -106,7 +106,8 @@ biggest bank) and the hashes of the responses and response choices spilled about
 temporary files, and JIT compilation took about 0.1 s that it did not win back; with 64 MB
 nothing spills and the statement used 10-20% less CPU (biggest bank about 3.0 -> 2.5 s, every
 bank about 5.2 -> 4.5 s on a busy 2-core machine). A hash or sort may take that much memory
-each, a few per statement; :mod:`studyapp.stored_statistics` computes one report at a time."""
+each, a few per statement; on PostgreSQL :mod:`studyapp.stored_statistics` computes one report
+at a time."""
 
 FLAG_CODES = ("too_easy", "too_hard", "negative_discrimination", "weak_discrimination", "unused_distractor",
               "distractor_beats_key")
@@ -374,7 +375,8 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
     """
     if db.session.get_bind().dialect.name == "postgresql":
         # for this transaction only (SET LOCAL): see SUMS_WORK_MEM
-        db.session.execute(select(func.set_config("work_mem", SUMS_WORK_MEM, True), func.set_config("jit", "off", True)))
+        db.session.execute(select(func.set_config("work_mem", SUMS_WORK_MEM, True),
+                                  func.set_config("jit", "off", True)))
     scored, ranked = _scored(bank_ids, modes)
     means = (
         select(scored.c.item_id, func.avg(scored.c.x).label("mx"), func.avg(scored.c.rest).label("mr"))
