@@ -27,6 +27,11 @@ Environment variables:
         load test from one address (bench/load.py does).
     STUDYAPP_ANSWER_RATE_LIMIT: limit on POSTs of responses, checks and submissions per user, one
         budget shared by those routes (default ``120 per minute``; bench/load.py raises it).
+    STUDYAPP_STATISTICS_MAX_AGE_SECONDS: item statistics (the statistics pages, the instructor's
+        home) are stored once computed; stored figures are shown until they are this many
+        seconds old even when attempts were submitted since, then computed again (int, default
+        900: Moodle's 15 minutes). Figures that count every submitted attempt are always shown;
+        a regrade, a deletion of users or attempts and a role change drop them.
 """
 from __future__ import annotations
 
@@ -92,6 +97,8 @@ class Config:
     FSRS_ENABLE_FUZZING = True      # spread due dates a little (off in tests: exact dates)
     REVIEW_SESSION_ITEMS = 20       # at most this many due items in one review session
     QUIZ_MAX_ITEMS = 100
+    # seconds stored item statistics are shown while attempts come in (see the docstring above)
+    STATISTICS_MAX_AGE_SECONDS = int(os.environ.get("STUDYAPP_STATISTICS_MAX_AGE_SECONDS", "900"))
     PASSWORD_MIN_LENGTH = 10
     TESTING = False
 
@@ -111,6 +118,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105 # a hash method (fast, tests only), no password
     FSRS_ENABLE_FUZZING = False
+    # stored item statistics are recomputed as soon as an attempt was submitted since
+    STATISTICS_MAX_AGE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -12,6 +12,12 @@ each page ``--repeat`` times after one warm-up request and takes the median:
 - the item statistics of the biggest bank (``/teach/banks/scale-1/statistics``);
 - the instructor's home (``/teach/``), whose flagged items are statistics over every response.
 
+The two statistics pages are timed twice (see ``studyapp/stored_statistics.py``): *cold*, with
+the stored statistics deleted before every request (warm-up included), so that each request
+computes them from every response, as the first request after a regrade, a role change or the
+maximum age does; and *stored*, serving the figures the warm-up request stored, as every other
+request does (and every request when ``flask statistics-refresh`` runs from cron).
+
 It prints the fill times, then per page: small ms, full ms, the ratio full/small, the CPU
 milliseconds of a full-size request (this process, plus the PostgreSQL server's processes when
 the server runs on this machine: on a busy machine, wall-clock times include waiting for a
@@ -26,7 +32,11 @@ Run: python bench/scale.py [--full-url URL] [--small-url URL] [--reuse | --reset
     stops and says so. A database with other data is only ever touched with --reset.
 Goal: pages that show one page of rows (dashboard, gradebook) no more than 2x slower at full
 size than at small size; item statistics over the full data (half a million responses in the
-biggest bank, a million on the instructor's home) under 2 s on PostgreSQL.
+biggest bank, a million on the instructor's home) under 2 s on PostgreSQL. The statistics goal
+is judged on both timings, each its own line and verdict: the stored one is what people wait
+for nearly always, but the cold one is still what someone waits for after a regrade, a role
+change or once the figures are older than the maximum age (unless cron refreshes them), so
+a cold figure over 2 s is reported as missed, not hidden behind the stored one.
 """
 from __future__ import annotations
 
@@ -47,7 +57,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 import config  # noqa: E402
 from studyapp import create_app  # noqa: E402
 from studyapp.extensions import db  # noqa: E402
-from studyapp.models import Attempt, Bank, Question, Response, User  # noqa: E402
+from studyapp.models import Attempt, Bank, Question, Response, StoredStatistics, User  # noqa: E402
 from studyapp.scalefill import EMAIL_DOMAIN, INSTRUCTOR_EMAIL, ScaleSpec, fill_scale  # noqa: E402
 
 PASSWORD = "scale-bench-password"
@@ -95,6 +105,7 @@ def prepare(label: str, url: str, spec: ScaleSpec, reuse: bool, reset: bool):
     found = scale_users(app)
     with app.app_context():
         if found and reuse and not reset:
+            upgrade()       # a database filled before the latest migration (stored statistics)
             return app, None
         if found and not reset:
             sys.exit(f"{label} database {url} holds scale data already: pass --reuse to use it or --reset to "
@@ -197,9 +208,17 @@ class Timing:
     queries: int
 
 
-def time_page(app, email: str, path: str, repeat: int) -> Timing:
+def drop_stored_statistics(app) -> None:
+    """Delete every stored statistics row (so that the next statistics page computes them)."""
+    with app.app_context():
+        db.session.execute(StoredStatistics.__table__.delete())
+        db.session.commit()
+
+
+def time_page(app, email: str, path: str, repeat: int, cold: bool = False) -> Timing:
     """Log in as ``email`` and return the median time (ms) of ``repeat`` GETs of ``path``
-    after one warm-up GET.
+    after one warm-up GET; with ``cold``, the stored statistics are deleted before each GET
+    (not timed).
 
     Raises:
         RuntimeError: the login fails or the page does not answer 200.
@@ -214,6 +233,8 @@ def time_page(app, email: str, path: str, repeat: int) -> Timing:
         db.engine.dispose()   # new connections, so that their server processes are known
     times, cpu = [], []
     for i in range(repeat + 1):
+        if cold:
+            drop_stored_statistics(app)
         counter.count, counter.active = 0, True
         server_before = server.seconds()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -265,26 +286,31 @@ def main() -> None:
     pages.append(("gradebook /teach/gradebook", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL, "/teach/gradebook", "ratio"))
     slug, small_resp = biggest_bank(small)
     _slug, full_resp = biggest_bank(full)
-    pages.append((f"statistics /teach/banks/{slug}/statistics", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL,
-                  f"/teach/banks/{slug}/statistics", "stats"))
-    pages.append(("instructor home /teach/ (flagged items)", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL, "/teach/",
-                  "stats"))
+    for how in ("cold", "stored"):
+        pages.append((f"statistics /teach/banks/{slug}/statistics {how}", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL,
+                      f"/teach/banks/{slug}/statistics", how))
+    for how in ("cold", "stored"):
+        pages.append((f"instructor home /teach/ {how}", INSTRUCTOR_EMAIL, INSTRUCTOR_EMAIL, "/teach/", how))
     print(f"typical learner: {small_n} attempts (small, {small_learner}), {full_n} attempts (full, {full_learner})")
     print(f"biggest bank {slug}: {small_resp:,} responses (small), {full_resp:,} responses (full)")
     print(f"median of {args.repeat} requests after one warm-up, through the Flask test client; "
           f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print("statistics pages: cold = stored statistics deleted before each request (computed from every "
+          "response); stored = served from the row the warm-up request stored")
     print(f"{'page':<44} {'small ms':>9} {'full ms':>9} {'ratio':>6} {'full CPU ms':>12} {'queries':>9}  goal")
     missed = 0
+    for app in (small, full):
+        drop_stored_statistics(app)
     for name, small_email, full_email, path, goal in pages:
-        s = time_page(small, small_email, path, args.repeat)
-        f = time_page(full, full_email, path, args.repeat)
+        s = time_page(small, small_email, path, args.repeat, cold=goal == "cold")
+        f = time_page(full, full_email, path, args.repeat, cold=goal == "cold")
         ratio = f.ms / s.ms
         if goal == "ratio":
             met = ratio <= RATIO_GOAL
             goal_text = f"full <= {RATIO_GOAL:.0f}x small: {'met' if met else 'MISSED'}"
         else:
             met = f.ms < STATS_GOAL_MS
-            goal_text = f"full < {STATS_GOAL_MS / 1000:.0f} s: {'met' if met else 'MISSED'}"
+            goal_text = f"full {goal} < {STATS_GOAL_MS / 1000:.0f} s: {'met' if met else 'MISSED'}"
             if dialect != "postgresql":
                 goal_text += " (the goal is set for PostgreSQL)"
         missed += not met

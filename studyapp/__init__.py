@@ -114,6 +114,10 @@ def create_app(config: object | str | None = None) -> Flask:
 
     register_cli(app)
 
+    from .stored_statistics import install as install_statistics_hook
+
+    install_statistics_hook()   # stored item statistics are dropped when the population changes
+
     @app.route("/healthz")
     @limiter.exempt
     def healthz():

@@ -1,5 +1,5 @@
 """``flask`` commands: load-bank, generate, import, export, seed-demo, fill-scale, close-expired,
-create-user, first-run-instructor."""
+statistics-refresh, create-user, first-run-instructor."""
 from __future__ import annotations
 
 import sys
@@ -233,6 +233,26 @@ def register_cli(app: Flask) -> None:
 
         closed = close_expired()
         click.echo(f"{closed} expired attempt(s) closed.")
+
+    @app.cli.command("statistics-refresh")
+    @click.option("--bank", "bank_slug", default=None,
+                  help="Only this bank (default: every bank, and all together).")
+    @click.option("--mode", "modes", multiple=True, type=click.Choice(["exam", "practice", "review"]),
+                  help="Attempt modes to count (repeat it; default: exam and practice, as the pages).")
+    def statistics_refresh_cmd(bank_slug: str | None, modes: tuple[str, ...]) -> None:
+        """Compute and store item statistics now (run it from cron, e.g. every 15 minutes, so that
+        the statistics pages and the instructor's home never compute them while someone waits)."""
+        from .models import Bank
+        from .statistics import DEFAULT_MODES
+        from .stored_statistics import refresh
+
+        bank = None
+        if bank_slug is not None:
+            bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
+            if bank is None:
+                raise click.ClickException(f"There is no bank {bank_slug!r}.")
+        for scope, fresh in refresh(bank, modes or DEFAULT_MODES):
+            click.echo(f"{scope}: {fresh.attempts} submitted attempt(s) counted in {fresh.seconds:.2f} s.")
 
     @app.cli.command("generate")
     @click.argument("path", type=click.Path(dir_okay=False))

@@ -38,6 +38,11 @@ no response is loaded into Python, and a report runs a fixed number of queries w
 number of banks, attempts and items. The item sums, the option counts and the sizes of the
 thirds come from one statement, so the attempt items and responses are read once per report
 (with 10,000 learners and a million responses, reading them three times took seconds).
+
+The pages do not run that statement on every request: :mod:`studyapp.stored_statistics` keeps
+its result (the exact sums, :class:`_Sums`) and serves it while it counts every submitted
+attempt or is younger than a maximum age; :func:`bank_report` and :func:`flagged_report` build
+the figures from sums computed now or stored.
 """
 from __future__ import annotations
 
@@ -92,6 +97,17 @@ zero, a facility of 90.000000000001) never crosses a flag's threshold."""
 
 THIRDS = 3
 """Attempts are ranked into ``NTILE(3)`` groups: 1 is the top third, 3 the bottom third."""
+
+SUMS_WORK_MEM = "64MB"
+"""PostgreSQL's ``work_mem`` for the transaction that computes the sums (``SET LOCAL``), and JIT
+compilation off. Measured with ``flask fill-scale`` data (EXPLAIN (ANALYZE, BUFFERS) of the sums'
+statement): with the default 4 MB the materialised CTEs (half a million rows each for the
+biggest bank) and the hashes of the responses and response choices spilled about 150 MB to
+temporary files, and JIT compilation took about 0.1 s that it did not win back; with 64 MB
+nothing spills and the statement used 10-20% less CPU (biggest bank about 3.0 -> 2.5 s, every
+bank about 5.2 -> 4.5 s on a busy 2-core machine). A hash or sort may take that much memory
+each, a few per statement; on PostgreSQL :mod:`studyapp.stored_statistics` computes one report
+at a time."""
 
 FLAG_CODES = ("too_easy", "too_hard", "negative_discrimination", "weak_discrimination", "unused_distractor",
               "distractor_beats_key")
@@ -309,6 +325,36 @@ class _Sums:
     moments: dict[int, _Moments]
     counts: dict[int, tuple[int, int, int]]
     thirds: dict[int, tuple[int, int, int, int]]
+    last: dict[int, int] = field(default_factory=dict)
+    """``{bank_id: the highest attempt id of the bank's population}``."""
+
+    @property
+    def attempts(self) -> int:
+        """Submitted attempts of the population, all its banks together."""
+        return sum(t[0] for t in self.thirds.values())
+
+    @property
+    def max_attempt_id(self) -> int | None:
+        """The highest attempt id of the population (None without attempts)."""
+        return max(self.last.values(), default=None)
+
+    def to_json(self) -> dict:
+        """Return the sums as JSON-able data (keys as strings, floats exact: JSON keeps a
+        float's shortest repr, which reads back as the same float)."""
+        return {"moments": {str(k): [m.n, m.mean, m.ss_x, m.ss_rest, m.sp, m.top_n, m.bottom_n]
+                            for k, m in self.moments.items()},
+                "counts": {str(k): list(v) for k, v in self.counts.items()},
+                "thirds": {str(k): list(v) for k, v in self.thirds.items()},
+                "last": {str(k): v for k, v in self.last.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "_Sums":
+        """Return the sums that :meth:`to_json` wrote."""
+        return cls({int(k): _Moments(int(v[0]), float(v[1]), float(v[2]), float(v[3]), float(v[4]), int(v[5]),
+                                     int(v[6])) for k, v in data["moments"].items()},
+                   {int(k): (int(v[0]), int(v[1]), int(v[2])) for k, v in data["counts"].items()},
+                   {int(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3])) for k, v in data["thirds"].items()},
+                   {int(k): int(v) for k, v in data["last"].items()})
 
 
 def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _Sums:
@@ -324,8 +370,13 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
     Every row of the union has the same columns: ``part`` ("item", "option" or "bank"),
     ``key`` (item, option or bank id), ``n``, then ``mean``, ``ss_x``, ``ss_rest``, ``sp``
     (items only) and ``a``, ``b``, ``c``: top and bottom counts for items and options, the
-    three third sizes for banks.
+    three third sizes for banks, and ``last``: the bank's highest attempt id (banks only; what
+    stored sums record they cover, read in the same statement so that it matches them).
     """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # for this transaction only (SET LOCAL): see SUMS_WORK_MEM
+        db.session.execute(select(func.set_config("work_mem", SUMS_WORK_MEM, True),
+                                  func.set_config("jit", "off", True)))
     scored, ranked = _scored(bank_ids, modes)
     means = (
         select(scored.c.item_id, func.avg(scored.c.x).label("mx"), func.avg(scored.c.rest).label("mr"))
@@ -339,24 +390,26 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
                func.avg(scored.c.x).label("mean"), func.sum(dx * dx).label("ss_x"),
                func.sum(dr * dr).label("ss_rest"), func.sum(dx * dr).label("sp"),
                func.sum(_in_third(scored.c.third, 1)).label("a"),
-               func.sum(_in_third(scored.c.third, THIRDS)).label("b"), no_count.label("c"))
+               func.sum(_in_third(scored.c.third, THIRDS)).label("b"), no_count.label("c"),
+               no_count.label("last"))
         .join(means, means.c.item_id == scored.c.item_id)
         .group_by(scored.c.item_id)
     )
     options = (
         select(literal("option"), ResponseChoice.option_id, func.count(), none, none, none, none,
-               func.sum(_in_third(scored.c.third, 1)), func.sum(_in_third(scored.c.third, THIRDS)), no_count)
+               func.sum(_in_third(scored.c.third, 1)), func.sum(_in_third(scored.c.third, THIRDS)), no_count,
+               no_count)
         .select_from(scored)
         .join(ResponseChoice, ResponseChoice.response_id == scored.c.response_id)
         .group_by(ResponseChoice.option_id)
     )
     banks = (
         select(literal("bank"), ranked.c.bank_id, func.count(), none, none, none, none,
-               *(func.sum(_in_third(ranked.c.third, t)) for t in (1, 2, 3)))
+               *(func.sum(_in_third(ranked.c.third, t)) for t in (1, 2, 3)), func.max(ranked.c.attempt_id))
         .group_by(ranked.c.bank_id)
     )
     sums = _Sums({}, {}, {})
-    for part, key, n, mean, ss_x, ss_r, sp, a, b, c in db.session.execute(union_all(items, options, banks)):
+    for part, key, n, mean, ss_x, ss_r, sp, a, b, c, last in db.session.execute(union_all(items, options, banks)):
         if part == "item":
             sums.moments[key] = _Moments(int(n), float(mean), float(ss_x or 0), float(ss_r or 0), float(sp or 0),
                                          int(a or 0), int(b or 0))
@@ -364,6 +417,7 @@ def _population_sums(bank_ids: Sequence[int] | None, modes: Sequence[str]) -> _S
             sums.counts[key] = (int(n), int(a or 0), int(b or 0))
         else:
             sums.thirds[key] = (int(n), int(a or 0), int(b or 0), int(c or 0))
+            sums.last[key] = int(last)
     return sums
 
 
@@ -462,6 +516,7 @@ def item_flags(stats: ItemStats) -> list[Flag]:
 # -- reports --------------------------------------------------------------------------------------
 
 def _check_modes(modes: Iterable[str]) -> tuple[str, ...]:
+    """Return ``modes`` without repeats, in order; ValueError for an unknown mode or none."""
     known = {m.value for m in AttemptMode}
     chosen = tuple(dict.fromkeys(modes))
     unknown = [m for m in chosen if m not in known]
@@ -491,8 +546,9 @@ def _build(items: list[Question], moments: dict[int, _Moments],
 
 
 def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankStatistics:
-    """Return the item statistics of one bank (three queries, whatever its size: the
-    population's sums, the items, their options).
+    """Return the item statistics of one bank, computed now (three queries, whatever its size:
+    the population's sums, the items, their options). Pages use
+    :func:`studyapp.stored_statistics.bank_statistics_stored`, which keeps the sums.
 
     Args:
         bank: the bank.
@@ -504,7 +560,18 @@ def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankSta
         ValueError: an unknown mode, or none.
     """
     modes = _check_modes(modes)
-    sums = _population_sums([bank.id], modes)
+    return bank_report(bank, modes, _population_sums([bank.id], modes))
+
+
+def bank_report(bank: Bank, modes: tuple[str, ...], sums: _Sums) -> BankStatistics:
+    """Return the :class:`BankStatistics` of ``bank`` from its population's sums (computed now or
+    stored), loading the items and their options as they are now (two queries).
+
+    Args:
+        bank: the bank.
+        modes: the (checked) attempt modes the sums count.
+        sums: :func:`_population_sums` of the bank (other banks' entries are ignored).
+    """
     moments, counts = sums.moments, sums.counts
     n, top, middle, bottom = sums.thirds.get(bank.id, (0, 0, 0, 0))
     items = list(db.session.scalars(
@@ -516,8 +583,9 @@ def bank_statistics(bank: Bank, modes: Iterable[str] = DEFAULT_MODES) -> BankSta
 
 
 def flagged_items(modes: Iterable[str] = DEFAULT_MODES) -> list[ItemStats]:
-    """Return the flagged items of every bank (a fixed number of queries, whatever the number of
-    banks, attempts and items).
+    """Return the flagged items of every bank, computed now (a fixed number of queries, whatever
+    the number of banks, attempts and items). Pages use
+    :func:`studyapp.stored_statistics.flagged_items_stored`, which keeps the sums.
 
     Args:
         modes: attempt modes to count (default :data:`DEFAULT_MODES`).
@@ -526,15 +594,23 @@ def flagged_items(modes: Iterable[str] = DEFAULT_MODES) -> list[ItemStats]:
         title and item id.
     """
     modes = _check_modes(modes)
-    sums = _population_sums(None, modes)
+    return flagged_report(_population_sums(None, modes))
+
+
+def flagged_report(sums: _Sums) -> list[ItemStats]:
+    """Return the flagged items from the sums of every bank's population (computed now or
+    stored), loading the items, their options and banks as they are now (two queries).
+
+    Returns:
+        :class:`ItemStats` with at least one flag, ordered by bank title and item id.
+    """
     moments = {i: m for i, m in sums.moments.items() if m.n >= FLAG_MIN_ATTEMPTS}
-    counts = sums.counts
     items = list(db.session.scalars(
         select(Question).where(Question.id.in_(list(moments)))
         .options(selectinload(Question.options), joinedload(Question.bank))
     ))
     items.sort(key=lambda q: (q.bank.title, q.bank_id, q.id))
-    return [s for s in _build(items, moments, counts) if s.flags]
+    return [s for s in _build(items, moments, sums.counts) if s.flags]
 
 
 # -- recent activity (instructor home) ------------------------------------------------------------

@@ -134,7 +134,8 @@ def regrade(item: Question) -> RegradeReport:
     A chosen option is matched to ``item``'s option with the same text (an option the new
     version no longer has counts as a distractor); typed answers are compared with the new
     accepted answers. A practice second try keeps its penalty (``attempting.PRACTICE_PENALTY``).
-    Each affected attempt's marks and score (percent 0-100) are recomputed.
+    Each affected attempt's marks and score (percent 0-100) are recomputed, and the bank's stored
+    item statistics (``studyapp.stored_statistics``) are deleted in the same transaction.
 
     Args:
         item: the current version, whose key is the corrected one.
@@ -187,5 +188,9 @@ def regrade(item: Question) -> RegradeReport:
                                    regraded_at=utcnow()))
             report.changed += 1
         report.attempts += 1
+    if touched:     # marks changed: stored item statistics of the bank (and of all banks) are dropped
+        from .stored_statistics import invalidate
+
+        invalidate({item.bank_id})
     db.session.commit()
     return report

@@ -31,7 +31,8 @@ from sqlalchemy import func, select
 
 from studyapp.extensions import db
 from studyapp.models import (
-    Attempt, AttemptItem, Bank, Card, Document, ItemReport, Passage, Question, Response, ReviewLog, User,
+    Attempt, AttemptItem, Bank, Card, Document, ItemReport, Passage, Question, Response, ReviewLog, StoredStatistics,
+    User,
 )
 
 from .conftest import PASSWORD
@@ -335,6 +336,12 @@ ROUTES: list[Route] = [
           staff(to("/teach/banks/{w.bank}/review", 303)), form(item_ids=lambda w: str(w.draft), approve="Approve ticked"),
           done=lambda w, role: count(Question, Question.id == w.draft, Question.status == "published") == 1),
     Route("/teach/banks/<slug>/statistics", "GET", "/teach/banks/{w.bank}/statistics", staff(OK)),
+    Route("/teach/banks/<slug>/statistics/recalculate", "POST", "/teach/banks/{w.bank}/statistics/recalculate",
+          staff(to(r"/teach/banks/{w.bank}/statistics\?mode=exam", 303)), form(mode="exam"),
+          done=lambda w, role: count(StoredStatistics, StoredStatistics.modes == "exam") == 1),
+    Route("/teach/statistics/recalculate", "POST", "/teach/statistics/recalculate",
+          staff(to("/teach/#flagged-items", 303)), form(),
+          done=lambda w, role: count(StoredStatistics, StoredStatistics.scope == "all") == 1),
     Route("/teach/banks/<slug>/reports", "GET", "/teach/banks/{w.bank}/reports", staff(OK)),
     Route("/teach/banks/<slug>/reports/<ext_id>/resolve", "POST",
           "/teach/banks/{w.bank}/reports/{w.reported_ext_id}/resolve",
@@ -406,7 +413,7 @@ def test_every_registered_route_is_in_the_table(app):
     assert len(listed) == len(set(listed)), "a rule is listed twice"
     assert set(listed) - registered == set(), "listed but not served"
     assert registered - set(listed) == set(), "served but not in the table: add an entry to ROUTES"
-    assert len(registered) == len(ROUTES) == 109  # 91 rules; 18 of them take GET and POST
+    assert len(registered) == len(ROUTES) == 111  # 93 rules; 18 of them take GET and POST
 
 
 def test_every_entry_names_every_role():

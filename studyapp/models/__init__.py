@@ -7,9 +7,10 @@ from .attempts import (
 )
 from .reports import REPORT_REASONS, ItemReport, ReportReason
 from .review import Card, ReviewLog
+from .stats import StatisticsEpoch, StoredStatistics
 
 __all__ = [
     "AcceptedAnswer", "Attempt", "AttemptItem", "AttemptMode", "AttemptOption", "AttemptStatus", "Bank", "Card",
     "Document", "ItemKind", "ItemReport", "REPORT_REASONS", "Regrade", "ReportReason", "ItemOrigin", "ItemStatus", "Option", "Passage", "Question",
-    "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "User",
+    "Response", "ResponseChoice", "ResponseText", "ReviewLog", "Role", "StatisticsEpoch", "StoredStatistics", "User",
 ]

@@ -74,6 +74,15 @@ class StatisticsForm(FlaskForm):
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 
+class RecalculateForm(FlaskForm):
+    """"Recalculate now" on a statistics page (CSRF-protected), with the modes the page counts
+    (hidden fields; none: :data:`DEFAULT_MODES`)."""
+
+    mode = SelectMultipleField(choices=[("exam", "Exam"), ("practice", "Practice"), ("review", "Spaced review")],
+                               validate_choice=True)
+    submit = SubmitField("Recalculate now")
+
+
 class ImportForm(_NewBankFields):
     """A file to import and the bank it goes to (step one: preview)."""
 

@@ -1,14 +1,14 @@
 """The review queue: instructors approve or reject drafts; all behind ``instructor_required``."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..access import instructor_required
 from ..extensions import db
 from ..models import Bank
 from ..reports import open_reports
-from ..statistics import bank_statistics
+from ..stored_statistics import bank_statistics_stored
 from ..review import bank_status_counts, drafts, review
 from . import bp
 from .forms import ReviewForm
@@ -54,4 +54,6 @@ def review_queue(slug: str):
         abort(400, description="The form could not be read; reload the page and try again.")
     return render_template("teach/review.html", bank=bank, items=drafts(bank.id), form=form,
                            reported=open_reports(bank.id),
-                           flagged=[s for s in bank_statistics(bank).flagged if s.item.superseded_by_id is None])
+                           flagged=[s for s in bank_statistics_stored(
+                               bank, max_age=current_app.config.get("STATISTICS_MAX_AGE_SECONDS", 900))[0].flagged
+                               if s.item.superseded_by_id is None])
