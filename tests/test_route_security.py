@@ -317,7 +317,8 @@ ROUTES: list[Route] = [
     Route("/attempts/<int:attempt_id>", "GET", ATTEMPT, owner(to(ATTEMPT + "/q/1"))),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "GET", ATTEMPT + "/q/1", owner(OK)),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "POST", ATTEMPT + "/q/1",
-          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin"}), notes="practice: checked, then shown",
+          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin", "tries_seen": "0"}),
+          notes="practice: checked, then shown",
           done=lambda w, role: count(Response, Response.mark == 1.0, Response.attempt_item_id.in_(
               select(AttemptItem.id).where(AttemptItem.attempt_id == w.open_attempt))) == 1),
     Route("/attempts/<int:attempt_id>/review", "GET", ATTEMPT + "/review", owner(OK)),

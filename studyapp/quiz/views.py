@@ -1,6 +1,8 @@
 """Quiz views: thin wrappers around ``studyapp.attempting``."""
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
     PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
-    TimeUp,
+    StaleCheck, TimeUp,
     attempt_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
     load_attempt_item, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
@@ -195,15 +197,34 @@ def question(attempt_id: int, position: int):
     ), status
 
 
+TRIES_SEEN = re.compile(r"[0-9]{1,3}")
+
+
+def _tries_seen() -> int:
+    """The ``tries_seen`` field of a Check form: how many tries were recorded when the page was
+    shown (0 before the first). Every page's form has it, so a form without it, or with anything
+    but a small whole number, is refused (400) rather than checked without the double-send guard.
+    """
+    value = request.form.get("tries_seen", "")
+    if not TRIES_SEEN.fullmatch(value):
+        abort(400, description="The form could not be read (it does not say which try it was sent from); "
+                               "reload the question and check again.")
+    return int(value)
+
+
 def _check(attempt, attempt_item, item, kind, options, shown, here):
     """POST on a practice or review question: check the answer, or show the answer, then
-    come back to the question (303), which now shows the feedback."""
+    come back to the question (303), which now shows the feedback.
+
+    A check sent again from the same page (double click, resend, a second tab), after its try was
+    recorded, changes nothing: the question comes back with the feedback already recorded."""
     try:
         if "show" in request.form:
             if not ShowAnswerForm().validate_on_submit():
                 abort(400, description="The form could not be read; go back and try again.")
             show_answer(attempt, attempt_item)
             return redirect(here, 303)
+        tries_seen = _tries_seen()
         form = kind.build_form(item, options, formdata=request.form)
         valid = form.validate()
         try:
@@ -215,7 +236,10 @@ def _check(attempt, attempt_item, item, kind, options, shown, here):
         if data.empty:
             flash("Give an answer first, or choose Show answer.", "warning")
             return redirect(here, 303)
-        check_response(attempt, attempt_item, data)
+        check_response(attempt, attempt_item, data, tries_seen=tries_seen)
+    except StaleCheck as exc:
+        flash(str(exc), "info")
+        return redirect(here, 303)
     except ResponseFinal as exc:
         abort(409, description=str(exc))
     except TimeUp as exc:
