@@ -32,6 +32,30 @@ def _bank_or_404(slug: str) -> Bank:
     return bank
 
 
+def study_text_or_404(slug: str) -> Document:
+    """Return the study text ``slug`` if the current user may read it.
+
+    Learners see only published banks, so they see a study text only while a published bank
+    cites it (``Bank.document_id``); instructors and admins see every text.
+
+    Args:
+        slug: the text's slug.
+    Returns:
+        The ``Document``.
+    Raises:
+        werkzeug.exceptions.NotFound: no such text, or (for a learner) none that a published
+            bank cites: the same 404, so that an unpublished text cannot be confirmed to exist.
+    """
+    query = select(Document).where(Document.slug == slug)
+    if not current_user.is_staff:
+        query = query.where(select(Bank.id).where(Bank.document_id == Document.id,
+                                                  Bank.published.is_(True)).exists())
+    doc = db.session.scalar(query)
+    if doc is None:
+        abort(404, description="There is no such study text.")
+    return doc
+
+
 def _own_attempt(attempt_id: int) -> Attempt:
     """The current user's own attempt (staff cannot answer for others): 404 otherwise."""
     attempt = get_or_404(Attempt, attempt_id)
@@ -94,13 +118,12 @@ def bank(slug: str):
 @login_required
 def source(slug: str):
     """A study text read passage by passage (anchors ``#p<number>``), each shaded by the current
-    learner's mastery, with buttons to practise one passage or the weakest ones."""
+    learner's mastery, with buttons to practise one passage or the weakest ones. Learners: only
+    a text that a published bank cites (404 otherwise)."""
     from ..history import LEVELS, passage_mastery, study_bank
     from .forms import PractiseForm
 
-    doc = db.session.scalar(select(Document).where(Document.slug == slug))
-    if doc is None:
-        abort(404, description="There is no such study text.")
+    doc = study_text_or_404(slug)
     return render_template(
         "quiz/source.html", doc=doc, passages=passage_mastery(current_user.id, doc.id),
         bank=study_bank(doc.id), levels=LEVELS, form=PractiseForm(),
