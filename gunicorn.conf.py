@@ -8,6 +8,8 @@ Environment:
     STUDYAPP_MAX_REQUESTS: requests after which a worker is replaced (default 20000, with up to 10%
         jitter; 0: never).
     STUDYAPP_CONFIG: config class (set it to config.ProductionConfig; see config.py).
+    STUDYAPP_CONTROL_SOCKET: path of gunicorn's control socket (for ``gunicornc``), one path per
+        instance; unset (the default): no control socket.
 """
 import os
 
@@ -29,3 +31,15 @@ errorlog = "-"
 loglevel = os.environ.get("STUDYAPP_LOG_LEVEL", "info")
 # Each worker opens its own database connections: create the app after the fork.
 preload_app = False
+# gunicorn (25.1+) opens a control socket for ``gunicornc`` (show workers, add or remove workers,
+# reload, shutdown) at a default path that is one per user, not per instance:
+# $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl. Two instances on one machine (the app
+# and bench/load.py, or a test's server) would share it: the later one unlinks the earlier one's
+# socket and binds its own, the first to stop removes the other's, and a gunicornc command meant
+# for one instance reaches the other. So it is off unless STUDYAPP_CONTROL_SOCKET names a path of
+# this instance's own (mode 0600: only its user may connect). Signals (HUP: reload, TERM: stop,
+# TTIN/TTOU: one worker more or fewer) do the same work without it.
+_control_socket = os.environ.get("STUDYAPP_CONTROL_SOCKET", "").strip()
+control_socket_disable = not _control_socket
+if _control_socket:
+    control_socket = _control_socket

@@ -51,6 +51,12 @@ class ResponseFinal(AttemptError):
     """The response was checked and its key shown: it can no longer change."""
 
 
+class StaleCheck(AttemptError):
+    """A check sent from a page that showed fewer (or more) tries than are recorded now: the same
+    form sent twice (a double click, a browser resend, two tabs). Nothing was recorded; the
+    views show the feedback already recorded instead."""
+
+
 def published_items(bank_id: int) -> list[int]:
     """Return the ids of the published items of a bank."""
     return list(db.session.scalars(
@@ -325,7 +331,18 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
         ResponseFinal: a practice response whose key was already shown.
     """
     _lock_in_progress(attempt)
-    response = _current_response(attempt_item)
+    _write_response(attempt_item, _current_response(attempt_item), data)
+    if commit:
+        _commit_or_conflict()
+
+
+def _write_response(attempt_item: AttemptItem, response: Response | None, data: ResponseData) -> None:
+    """Write ``data`` as the item's response (``response``: the one read under the attempt's lock,
+    or None); no commit.
+
+    Raises:
+        ResponseFinal: the response is final (the transaction was rolled back).
+    """
     if response is not None and response.final:
         db.session.rollback()
         raise ResponseFinal("This question was checked and its answer shown; the response can no longer change.")
@@ -340,8 +357,6 @@ def save_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDat
         response.answered_at = utcnow()
         response.choices = [ResponseChoice(option_id=i) for i in data.choice_ids]
         response.texts = [ResponseText(gap=g, text=t) for g, t in enumerate(data.texts)]
-    if commit:
-        _commit_or_conflict()
 
 
 def _commit_or_conflict() -> None:
@@ -413,7 +428,8 @@ def _finalise(attempt: Attempt, attempt_item: AttemptItem, response: Response, r
                   attempt.mode, response_id=response.id, card=card)
 
 
-def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData) -> CheckOutcome:
+def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseData, *,
+                   tries_seen: int | None = None) -> CheckOutcome:
     """Save and mark one response of a practice or review attempt at once (one transaction).
 
     A right response (mark 1), or any response when no further try is allowed, is final:
@@ -421,15 +437,22 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     first try in practice mode may be tried once more; the second try's mark is reduced by
     :data:`PRACTICE_PENALTY` (never below 0), and it is final.
 
+    The check is idempotent when ``tries_seen`` is given: the tries recorded are compared with it
+    under the attempt's lock, so of two checks sent from the same page (a double click, a browser
+    resend, two tabs, even at the same moment) only the first counts.
+
     Args:
         attempt: a practice or review attempt in progress.
         attempt_item: one of its items.
         data: the response (not empty).
+        tries_seen: the number of tries recorded when the page that sent this check was shown
+            (0 before the first); None: no such comparison (callers outside a page).
     Returns:
         The :class:`CheckOutcome`.
     Raises:
         AttemptError: an exam attempt (exams are marked at submission) or an empty response.
         AttemptClosed: the attempt was submitted.
+        StaleCheck: ``tries_seen`` differs from the tries recorded now; nothing was recorded.
         ResponseFinal: the response was final already.
     """
     if not attempt.gives_feedback_at_once:
@@ -437,7 +460,14 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     if data.empty:
         raise AttemptError("Give an answer before checking it.")
     _feedback_allowed(attempt)
-    save_response(attempt, attempt_item, data, commit=False)
+    _lock_in_progress(attempt)
+    response = _current_response(attempt_item)
+    recorded = (response.tries or 0) if response is not None else 0
+    if tries_seen is not None and tries_seen != recorded:
+        db.session.rollback()
+        raise StaleCheck("This answer had already been checked (the form was sent twice): "
+                         "only the first check counts.")
+    _write_response(attempt_item, response, data)
     response = attempt_item.response
     response.tries = (response.tries or 0) + 1
     raw = get_kind(attempt_item.item.kind).mark(attempt_item.item, data).mark

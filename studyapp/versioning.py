@@ -158,6 +158,7 @@ def regrade(item: Question) -> RegradeReport:
         select(Response).join(AttemptItem, AttemptItem.id == Response.attempt_item_id)
         .join(Attempt, Attempt.id == AttemptItem.attempt_id)
         .where(AttemptItem.item_id.in_(old_ids), Attempt.status == AttemptStatus.SUBMITTED.value)
+        .order_by(Response.id)  # the regrades are recorded in the order the responses were given
         .execution_options(populate_existing=True)).all()
     touched: dict[int, list[tuple[Response, float, float]]] = {}
     for response in rows:

@@ -516,6 +516,33 @@ def test_one_learners_checks_in_practice_tabs_at_once_rate_the_card_every_time(a
     assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 4
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("typed, mark, final", [("Shenyang", 0.0, False), ("Harbin", 1.0, True)])
+def test_http_checks_of_one_page_at_once_record_one_try(app, db, live_server, make_bank, make_user,
+                                                        typed, mark, final):
+    """16 tabs send the Check form of one practice page (no try recorded yet: ``tries_seen`` 0) at
+    the same moment, through a real threaded server: all get 303 back to the question, and one try
+    is recorded: tries 1 with its mark (wrong: 0, a second try still open; right: 1, final, the
+    card rated once, one review log)."""
+    bank = make_bank(TINY_ITEMS)
+    user = make_user()
+    short = db.session.scalar(select(Question.id).where(Question.bank_id == bank.id, Question.ext_id == "t-short"))
+    attempt = start_attempt(user, bank, 1, mode="practice", item_ids=[short])
+    attempt_id, ai_id = attempt.id, attempt.attempt_items[0].id
+    sessions, token = browser_sessions(live_server, user, THREADS)
+    path = f"/attempts/{attempt_id}/q/1"
+    form = {"gaps-0": typed, "check": "1", "tries_seen": "0", "csrf_token": token}
+    results = no_errors(run_at_once(lambda i: sessions[i].post(
+        live_server + path, data=form, allow_redirects=False, timeout=60), THREADS))
+    assert [(r.status_code, urlsplit(r.headers.get("Location", "")).path) for r in results] == [(303, path)] * THREADS
+    db.session.rollback()
+    response = db.session.scalar(select(Response).where(Response.attempt_item_id == ai_id))
+    assert (response.tries, response.mark, response.final) == (1, mark, final)
+    assert response_data(response).texts == [typed]
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == (1 if final else 0)
+    assert list(db.session.scalars(select(Card.reps).where(Card.user_id == user.id))) == ([1] if final else [])
+
+
 # -- 3. processes killed mid-way ---------------------------------------------------------------
 
 def is_postgres(app) -> bool:

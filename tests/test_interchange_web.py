@@ -447,3 +447,20 @@ def test_json_items_may_cite_the_banks_own_passages(client, db, login_as, csrf, 
     ok = upload(client, csrf, data.replace(b"99", b"4"), "p.json", bank="harbin-symposium-2023").get_data(as_text=True)
     assert client.post("/teach/import/confirm", data=confirm_data(ok)).status_code == 303
     assert db.session.scalar(select(Question).where(Question.ext_id == "px-1")).passage.number == 3
+
+
+def test_a_tab_in_a_stem_survives_a_moodle_xml_round_trip(client, db, login_as, csrf, symposium_bank):
+    """An item whose stem holds a tab (and a run of spaces) is exported as Moodle XML and imported
+    into a new bank through the pages: its stem comes back with the tab and the spaces."""
+    item = db.session.scalar(select(Question).where(Question.bank_id == symposium_bank.id,
+                                                    Question.kind == "single_choice").order_by(Question.id))
+    item.stem = "Session\tRoom  A: " + item.stem
+    db.session.commit()
+    ext_id, stem = item.ext_id, item.stem
+    login_as("instructor")
+    data = client.get("/teach/banks/harbin-symposium-2023/export/xml").data
+    page = upload(client, csrf, data, "bank.xml", slug="tabbed").get_data(as_text=True)
+    assert client.post("/teach/import/confirm", data=confirm_data(page)).status_code == 303
+    copy = db.session.scalar(select(Bank).where(Bank.slug == "tabbed"))
+    assert db.session.scalar(select(Question.stem).where(Question.bank_id == copy.id,
+                                                         Question.ext_id == ext_id)) == stem

@@ -25,7 +25,18 @@ def frozen():
     clock.reset()
 
 
+TRIES_SEEN = re.compile(r'<input type="hidden" name="tries_seen" value="([0-9]+)">')
+
+
+def tries_on_page(client, attempt_id, position) -> str:
+    """The ``tries_seen`` value of the question's page as it is shown now ("0" if it has none)."""
+    found = TRIES_SEEN.search(client.get(f"/attempts/{attempt_id}/q/{position}").get_data(as_text=True))
+    return found.group(1) if found else "0"
+
+
 def check(client, csrf, attempt_id, position, **data):
+    """Press Check on the question's page as it is now (its ``tries_seen``, unless ``data`` gives one)."""
+    data.setdefault("tries_seen", tries_on_page(client, attempt_id, position))
     data["check"] = "1"
     data["csrf_token"] = csrf(client)
     return client.post(f"/attempts/{attempt_id}/q/{position}", data=data)
@@ -506,3 +517,110 @@ def test_marking_keeps_when_the_answer_was_given(client, csrf, login_as, make_ba
     client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": csrf(client)})
     saved = response_of(db, ai)
     assert saved.mark == 1.0 and saved.answered_at == T0 + timedelta(minutes=5)
+
+
+# -- a Check sent twice from one page counts once --------------------------------------------
+
+STALE = "This answer had already been checked (the form was sent twice): only the first check counts."
+
+
+def logs_of(db, response_id):
+    return db.session.scalar(select(func.count()).select_from(ReviewLog).where(ReviewLog.response_id == response_id))
+
+
+def test_a_wrong_check_sent_twice_uses_one_try(client, csrf, login_as, make_bank, db):
+    """The form of one page (no try recorded yet) is posted twice, as a double click or a browser
+    resend would: the second POST records nothing (303 back to the question, which shows the first
+    try's feedback and says the form was sent twice). The tries stay 1, mark 0, not final; the
+    second try is still open, and the form of the page shown after the first feedback
+    (``tries_seen`` 1) is a genuine second try, penalised as before (1 - 1/3)."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-short")
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
+    page = client.get(url).get_data(as_text=True)
+    assert '<input type="hidden" name="tries_seen" value="0">' in page
+    sent = {"gaps-0": "Shenyang", "check": "1", "tries_seen": "0", "csrf_token": csrf(client)}
+
+    first = client.post(url, data=sent)
+    again = client.post(url, data={**sent, "gaps-0": "Harbin"})  # a second tab, the same page, another answer
+    assert (first.status_code, first.location) == (303, url)
+    assert (again.status_code, again.location) == (303, url)
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (0.0, 1, False)
+    assert [t.text for t in saved.texts] == ["Shenyang"]
+    page = client.get(url).get_data(as_text=True)
+    assert STALE in page and "Not quite" in page and "Harbin" not in page
+    assert '<input type="hidden" name="tries_seen" value="1">' in page
+
+    second = client.post(url, data={**sent, "gaps-0": "Harbin", "tries_seen": "1"})
+    assert (second.status_code, second.location) == (303, url)
+    saved = response_of(db, ai)
+    assert (saved.tries, saved.final, saved.mark) == (2, True, 0.666667)
+    assert logs_of(db, saved.id) == 1
+    # and the second try's form sent twice: nothing more (no third try refused with 409, no change)
+    resent = client.post(url, data={**sent, "gaps-0": "Dalian", "tries_seen": "1"})
+    assert (resent.status_code, resent.location) == (303, url)
+    saved = response_of(db, ai)
+    assert (saved.tries, saved.final, saved.mark) == (2, True, 0.666667)
+    assert [t.text for t in saved.texts] == ["Harbin"] and logs_of(db, saved.id) == 1
+
+
+@pytest.mark.parametrize("mode", ["practice", "review"])
+def test_a_right_check_sent_twice_keeps_the_first_mark(client, csrf, login_as, make_bank, make_user, db, mode):
+    """A right first check (final, key shown, card rated once), then the same page's form again with
+    a wrong answer: 303 to the question, the mark stays 1 after 1 try, one review log; in review mode
+    (one try) a wrong first check sent twice stays the one final try with mark 0."""
+    bank = make_bank(TINY_ITEMS)
+    user = login_as("learner")
+    attempt_id = start_attempt(user, bank, 5, mode=mode).id
+    ai = position_of(db, attempt_id, "t-single")
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
+    first_choice = "Right" if mode == "practice" else "Wrong A"
+    sent = {"choice": shown_id(ai, first_choice), "check": "1", "tries_seen": "0", "csrf_token": csrf(client)}
+    assert client.post(url, data=sent).status_code == 303
+    again = client.post(url, data={**sent, "choice": shown_id(ai, "Wrong B")})
+    assert (again.status_code, again.location) == (303, url)
+    saved = response_of(db, ai)
+    mark = 1.0 if mode == "practice" else 0.0
+    assert (saved.mark, saved.tries, saved.final) == (mark, 1, True)
+    assert [c.option_id for c in saved.choices] == [next(o.id for o in ai.item.options if o.text == first_choice)]
+    assert logs_of(db, saved.id) == 1
+    assert db.session.scalar(select(Card.reps).where(Card.user_id == user.id, Card.item_id == ai.item_id)) == 1
+    page = client.get(url).get_data(as_text=True)
+    assert STALE in page and f"Mark {mark:.2f} of 1" in page
+
+
+@pytest.mark.parametrize("tries_seen", [None, "", "one", "-1", "1.0", " 0", "0x1", "1234"])
+def test_a_check_without_a_readable_try_count_is_refused(client, csrf, login_as, make_bank, db, tries_seen):
+    """A Check form without ``tries_seen``, or with anything but a whole number of 1-3 digits, is
+    refused with 400 and a message saying to reload; nothing is recorded."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-single")
+    data = {"choice": shown_id(ai, "Right"), "check": "1", "csrf_token": csrf(client)}
+    if tries_seen is not None:
+        data["tries_seen"] = tries_seen
+    response = client.post(f"/attempts/{attempt_id}/q/{ai.position}", data=data)
+    assert response.status_code == 400
+    assert "does not say which try it was sent from" in response.get_data(as_text=True)
+    assert response_of(db, ai) is None
+
+
+def test_a_check_from_a_page_older_than_show_answer_is_ignored(client, csrf, login_as, make_bank, db):
+    """Wrong first try, then Show answer in another tab; the first tab's page (showing no try yet)
+    sends its Check again: ignored (303 to the question), the response keeps mark 0, tries 1."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-tf")
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
+    sent = {"choice": shown_id(ai, "True"), "check": "1", "tries_seen": "0", "csrf_token": csrf(client)}
+    assert client.post(url, data=sent).status_code == 303
+    assert client.post(url, data={"show": "Show answer", "csrf_token": csrf(client)}).status_code == 303
+    again = client.post(url, data={**sent, "choice": shown_id(ai, "False")})
+    assert (again.status_code, again.location) == (303, url)
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (0.0, 1, True)

@@ -302,6 +302,40 @@ def test_write_every_kind_and_round_trip():
     assert result.notes == [] and result.unsupported == []
 
 
+@pytest.mark.parametrize("stem", ["Year\tPlace", "Year\t\tPlace\tFee", "Two  spaces", "Three   spaces",
+                                  "Line end \nnext", "Line\n\tindented", "Line\n  indented",
+                                  "\tTab first", "Tab last\t", "Written out: &#9; &Tab; &#32;"])
+def test_a_tab_or_a_run_of_spaces_comes_back(stem):
+    """A tab, a run of spaces, a space at a line's edge (in a stem, an option, its feedback and the
+    explanation) come back as written: the writer writes them as character references (a tab as
+    ``&#9;``, such a space as ``&#32;``), which the reader keeps, where HTML would collapse them."""
+    item = ItemRecord("ws", "single_choice", stem, f"Why: {stem}",
+                      options=[OptionRecord(stem, True, stem), OptionRecord("Other")])
+    data, skipped = write_moodle_xml([item])
+    assert skipped == [] and "\t" not in data.decode("utf-8").split("<questiontext", 1)[1]
+    back = read_moodle_xml(data)[0]
+    assert len(back) == 1
+    _same(item, back[0])
+    assert back[0].stem == stem
+
+
+def test_written_tab_is_a_character_reference():
+    item = ItemRecord("ws", "short_answer", "A\tB  C", "E", answers=[["a"]])
+    text = write_moodle_xml([item])[0].decode("utf-8")
+    assert '<questiontext format="html"><text><![CDATA[A&#9;B&#32;&#32;C]]></text></questiontext>' in text
+
+
+def test_white_space_of_html_source_still_reads_as_one_space():
+    """In an HTML text (as Moodle writes), tabs, runs of spaces and line breaks of the source are
+    layout and read as one space; ``&#9;`` and ``&#x20;`` references are kept."""
+    question = ('<question type="shortanswer"><name><text>N</text></name>'
+                '<questiontext format="html"><text><![CDATA[<p>Year\t\tPlace   and\n   more'
+                '&#9;tab&#x20;&#32;two</p>]]></text></questiontext>'
+                '<answer fraction="100"><text>a</text></answer></question>')
+    items, _ = read_moodle_xml(_quiz(question))
+    assert items[0].stem == "Year Place and\nmore\ttab  two"
+
+
 def test_multiple_response_fractions_sum_to_100():
     """Moodle wants the positive fractions of a multiple-response question to add up to 100."""
     for keys, shares in [(1, ["100"]), (2, ["50", "50"]), (3, ["33.33333", "33.33333", "33.33334"]),

@@ -5,8 +5,14 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +148,85 @@ def test_login_works_while_redis_is_unreachable(app, tmp_path, db):
         assert ok.status_code == 302
     finally:
         limiter.init_app(app)
+
+
+# -- two gunicorn instances on one machine -------------------------------------------------------
+
+@contextmanager
+def gunicorn_instances(home: Path, sockets: list[str | None]):
+    """Start one gunicorn per entry of ``sockets`` at once, each with ``gunicorn.conf.py`` (1 worker)
+    on a free port of its own, serving ``tests.served_app`` on an in-memory database, with ``HOME``
+    and ``XDG_RUNTIME_DIR`` under ``home`` (where gunicorn's default control socket would go); an
+    entry is that instance's ``STUDYAPP_CONTROL_SOCKET`` (None: unset). Yield
+    ``[(process, port, log path)]``; the process groups are ended afterwards."""
+    from tests.test_ratelimit_workers import _free_port
+
+    (home / "run").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI", "DATABASE_URL", "STUDYAPP_CONTROL_SOCKET")}
+    env.update(STUDYAPP_CONFIG="tests.served_app.ServedConfig", STUDYAPP_SERVED_DATABASE_URL="sqlite://",
+               WEB_CONCURRENCY="1", STUDYAPP_BIND_HOST="127.0.0.1", PYTHONPATH=str(ROOT),
+               HOME=str(home), XDG_RUNTIME_DIR=str(home / "run"))
+    started = []
+    try:
+        for n, socket_path in enumerate(sockets):
+            port, log_path = _free_port(), home / f"gunicorn-{n}.log"
+            mine = {**env, "PORT": str(port), **({"STUDYAPP_CONTROL_SOCKET": socket_path} if socket_path else {})}
+            with open(log_path, "wb") as log:
+                started.append((subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.served_app:make_app()"],
+                    cwd=ROOT, env=mine, stdout=log, stderr=subprocess.STDOUT, start_new_session=True),
+                    port, log_path))
+        yield started
+    finally:
+        for process, _, _ in started:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+
+
+def healthz_when_up(process, port: int, log_path: Path, timeout: float = 60) -> int:
+    """Return the status of ``/healthz`` once the instance answers (fail if it exits or never does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"gunicorn exited:\n{log_path.read_text()[-3000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                return response.status
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer in time:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.mark.timeout(120)
+def test_two_gunicorn_instances_share_no_control_socket(tmp_path):
+    """Two instances started at once with gunicorn.conf.py both answer /healthz, and neither opens
+    gunicorn's control socket at its default path ($XDG_RUNTIME_DIR/gunicorn.ctl, else
+    ~/.gunicorn/gunicorn.ctl), where the second would take it from the first."""
+    with gunicorn_instances(tmp_path, [None, None]) as instances:
+        assert [healthz_when_up(*instance) for instance in instances] == [200, 200]
+        assert sorted(p.name for p in (tmp_path / "run").iterdir()) == []
+        assert not (tmp_path / ".gunicorn").exists()
+    for _, _, log_path in instances:
+        assert "control socket" not in log_path.read_text().lower()
+
+
+@pytest.mark.timeout(120)
+def test_a_control_socket_is_opt_in_at_each_instances_own_path(tmp_path):
+    """STUDYAPP_CONTROL_SOCKET gives each instance a control socket of its own: both answer
+    /healthz, and each socket reaches its own instance (its arbiter's pid), none the default path."""
+    from gunicorn.ctl.client import ControlClient
+
+    with tempfile.TemporaryDirectory(prefix="ctl") as short:  # a Unix socket path has at most 107 bytes
+        paths = [os.path.join(short, "a.ctl"), os.path.join(short, "b.ctl")]
+        with gunicorn_instances(tmp_path, paths) as instances:
+            assert [healthz_when_up(*instance) for instance in instances] == [200, 200]
+            for path, (process, _, _) in zip(paths, instances):
+                with ControlClient(path, timeout=10) as control:
+                    assert control.send_command("show all")["arbiter"]["pid"] == process.pid
+            assert list((tmp_path / "run").iterdir()) == [] and not (tmp_path / ".gunicorn").exists()

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from studyapp import clock
 from studyapp.attempting import start_attempt, submit_attempt
@@ -231,17 +231,77 @@ def test_practise_passage_refusals(client, login_as, csrf, make_bank):
 
 
 def test_practise_passage_without_any_bank_is_refused(client, login_as, csrf, make_bank, db):
-    """A text whose only bank is unpublished has no practise buttons, and a POST only gets a message."""
+    """A text whose only bank is unpublished shows an instructor no practise buttons, and a POST
+    only gets a message (learners do not see the text at all: see the next test)."""
     bank = make_bank(TINY_ITEMS)
     bank.published = False
     db.session.commit()
-    login_as("learner")
+    login_as("instructor")
     page = client.get(f"/sources/{DOC}").get_data(as_text=True)
     assert "Practise this passage" not in page and "Practise my weakest" not in page
     response = client.post(f"/sources/{DOC}/p/1/practice", data={"csrf_token": csrf(client)},
                            follow_redirects=True)
     assert "§1 has no published items to practise yet." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+NO_TEXT = "There is no such study text."
+
+
+def _text_routes(client, csrf, slug: str) -> tuple:
+    """(status, body) of the text's page and of practising its passage 1 and passage 99."""
+    token = csrf(client)
+    page = client.get(f"/sources/{slug}")
+    one = client.post(f"/sources/{slug}/p/1/practice", data={"csrf_token": token})
+    far = client.post(f"/sources/{slug}/p/99/practice", data={"csrf_token": token})
+    return [(r.status_code, r.get_data(as_text=True)) for r in (page, one, far)]
+
+
+@pytest.mark.parametrize("role", ["learner", "instructor", "admin"])
+def test_a_text_no_published_bank_cites_is_hidden_from_learners(client, login_as, csrf, make_bank, db, role):
+    """The only bank citing the text is unpublished: a learner gets the same 404 as for a text that
+    does not exist, on its page and on practising any of its passages (so that neither the text nor
+    its passages can be confirmed), and no attempt starts; instructors and admins still read it
+    (practising a passage gives them the message that it has no published items)."""
+    bank = make_bank(TINY_ITEMS)
+    bank.published = False
+    db.session.commit()
+    login_as(role)
+    (page, page_body), (one, one_body), (far, _) = _text_routes(client, csrf, DOC)
+    if role == "learner":
+        assert (page, one, far) == (404, 404, 404)
+        assert NO_TEXT in page_body and NO_TEXT in one_body
+        assert [(s, NO_TEXT in b) for s, b in _text_routes(client, csrf, "no-such-text")] == [(404, True)] * 3
+    else:
+        assert (page, one, far) == (200, 303, 404)
+        assert "Tiny source" in page_body and "First passage text." in page_body
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_a_text_is_shown_while_one_published_bank_cites_it(client, login_as, csrf, make_bank, db):
+    """Two banks cite the text: the learner reads it while either is published, and not once both
+    are unpublished; a text no bank cites at all is 404 for the learner, 200 for an instructor."""
+    from studyapp.models import Bank, Document
+
+    first = make_bank(TINY_ITEMS)
+    second = make_bank(ONLY_1_AND_2, slug="tiny-two")
+    db.session.add(Document(slug="loose-text", title="Loose text", summary="", based_on=""))
+    first.published = False
+    db.session.commit()
+    login_as("learner")
+    assert client.get(f"/sources/{DOC}").status_code == 200
+    response = client.post(f"/sources/{DOC}/p/1/practice", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303
+    attempt = db.session.scalar(select(Attempt))
+    assert attempt.bank_id == second.id
+    db.session.execute(update(Bank).values(published=False))
+    db.session.commit()
+    assert client.get(f"/sources/{DOC}").status_code == 404
+    assert client.get("/sources/loose-text").status_code == 404
+    client.post("/auth/logout", data={"csrf_token": csrf(client)})
+    login_as("instructor")
+    assert client.get(f"/sources/{DOC}").status_code == 200
+    assert client.get("/sources/loose-text").status_code == 200
 
 
 # -- practise my weakest ----------------------------------------------------------------------

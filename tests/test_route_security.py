@@ -304,7 +304,8 @@ ROUTES: list[Route] = [
           notes="an item nobody has a card of yet (reps 0)"),
     Route("/banks/<slug>/weakest", "POST", BANK_URL + "/weakest", users(to(NEW_QUESTION, 303)), form(),
           done=lambda w, role: attempts_of(w, role) == ONE_MORE[role]),
-    Route("/sources/<slug>", "GET", "/sources/{w.document}", users(OK)),
+    Route("/sources/<slug>", "GET", "/sources/{w.document}", users(OK),
+          notes="a text a published bank cites; one no published bank cites is for staff only (test below)"),
     Route("/sources/<slug>/p/<int:number>/practice", "POST", "/sources/{w.document}/p/1/practice",
           users(to(NEW_QUESTION, 303)), form(), done=lambda w, role: attempts_of(w, role) == ONE_MORE[role]),
     Route("/review", "GET", "/review", users(OK)),
@@ -318,7 +319,8 @@ ROUTES: list[Route] = [
     Route("/attempts/<int:attempt_id>", "GET", ATTEMPT, owner(to(ATTEMPT + "/q/1"))),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "GET", ATTEMPT + "/q/1", owner(OK)),
     Route("/attempts/<int:attempt_id>/q/<int:position>", "POST", ATTEMPT + "/q/1",
-          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin"}), notes="practice: checked, then shown",
+          owner(to(ATTEMPT + "/q/1", 303)), form(**{"gaps-0": "Harbin", "tries_seen": "0"}),
+          notes="practice: checked, then shown",
           done=lambda w, role: count(Response, Response.mark == 1.0, Response.attempt_item_id.in_(
               select(AttemptItem.id).where(AttemptItem.attempt_id == w.open_attempt))) == 1),
     Route("/attempts/<int:attempt_id>/review", "GET", ATTEMPT + "/review", owner(OK)),
@@ -513,3 +515,21 @@ def test_admin_never_sends_staff_off_site(client, csrf, login_as, world, target,
     local = client.get("/admin/passage/details/", query_string={"id": "999", "url": "/admin/passage/?page=0"},
                        base_url=base_url)
     assert (local.status_code, local.headers["Location"]) == (302, "/admin/passage/?page=0")
+
+
+TEXT_NO_BANK_PUBLISHES = {"anonymous": LOGIN, "learner": NOT_FOUND, "other_learner": NOT_FOUND,
+                          "instructor": OK, "admin": OK}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_study_text_no_published_bank_cites_is_for_staff_only(client, login_as, world, role):
+    """The table's study text is cited by the published bank; a text that no published bank cites
+    (the world's spare text, cited by none) answers learners 404, as a text that does not exist,
+    and staff 200; anonymous visitors are sent to log in. Nothing is written."""
+    if role != "anonymous":
+        login_as(world.users[role])
+    slug = db.session.scalar(select(Document.slug).where(Document.id == world.spare_document))
+    before = snapshot()
+    response = client.get(f"/sources/{slug}")
+    _check(response, TEXT_NO_BANK_PUBLISHES[role], f"/sources/{slug}", world)
+    assert snapshot() == before

@@ -237,7 +237,8 @@ def test_stored_xss_is_shown_as_text_on_every_page(app, client, csrf, db, make_u
     practice_id = int(re.search(r"/attempts/(\d+)/", practice_url).group(1))
     key_shown = _one(db, select(AttemptOption.id).join(AttemptItem).where(
         AttemptItem.attempt_id == practice_id, AttemptOption.option_id == imported.options[0].id))
-    _posted(learner.post(practice_url, data={"choice": str(key_shown), "check": "1", "csrf_token": token}))
+    _posted(learner.post(practice_url, data={"choice": str(key_shown), "check": "1", "tries_seen": "0",
+                                                   "csrf_token": token}))
 
     # the formula learner has a submitted attempt too, so that the gradebook lists them
     started = _posted(formula.post("/banks/xss-bank", data={"mode": "exam", "n_items": "1", "csrf_token": csrf(formula)}))

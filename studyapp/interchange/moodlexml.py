@@ -4,8 +4,9 @@ A ``<quiz>`` holds ``<question type="...">`` elements with ``<name>``, ``<questi
 ``<generalfeedback>``, ``<hidden>``, ``<idnumber>`` and ``<answer fraction="...">`` elements
 (``<text>``, ``<feedback>``). A text's ``format`` attribute decides how it is read: ``html``
 is reduced to its text with :func:`.gift.html_text` (``<br>`` kept as a line break; runs of
-spaces read as one); ``moodle_auto_format`` (the default), ``plain_text`` and ``markdown``
-are kept as written, stripped.
+white space read as one space, but a tab or a space written as a character reference,
+``&#9;`` or ``&#32;``/``&#x20;``, is kept: that is how the writer keeps them);
+``moodle_auto_format`` (the default), ``plain_text`` and ``markdown`` are kept as written, stripped.
 
 Reading is all or nothing: any problem raises :class:`InterchangeError` and yields no item.
 
@@ -56,6 +57,14 @@ _DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([A-
 _BR = re.compile(r"<br\s*/?>[ \t]*\r?\n?", re.IGNORECASE)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _WILDCARD = re.compile(r"(?<!\\)\*")
+# White space HTML would collapse, written as character references so that it reads back: a tab,
+# and a space next to other white space or at either end of the text.
+_KEPT_SPACE = re.compile(r"(?<![^ \t\n]) | (?=[ \t\n]|\Z)")
+# Those references when reading, and the stand-ins they have while the HTML is reduced to text
+# (control characters, which XML text cannot hold, so no file has them).
+_KEPT_REF = re.compile(r"&#(?:0*(9|32)|[xX]0*(9|20));|&(Tab);")
+_KEPT_STAND_IN = {"9": "\x01", "Tab": "\x01", "32": "\x02", "20": "\x02"}
+_KEPT_BACK = str.maketrans({"\x01": "\t", "\x02": " "})
 
 
 @dataclass
@@ -132,9 +141,11 @@ def _parse(data: bytes, source: str) -> tuple[Element, dict[int, int]]:
 # ---------------------------------------------------------------- reading
 
 def _html(fragment: str) -> str:
-    """The text of an HTML fragment, ``<br>`` kept as a line break."""
+    """The text of an HTML fragment, ``<br>`` kept as a line break, tabs and spaces written as
+    character references kept (see :data:`_KEPT_REF`)."""
+    fragment = _KEPT_REF.sub(lambda m: _KEPT_STAND_IN[next(g for g in m.groups() if g)], fragment)
     text = html_text(_BR.sub("\n", fragment))
-    return re.sub(r" *\n *", "\n", text)
+    return re.sub(r" *\n *", "\n", text).translate(_KEPT_BACK)
 
 
 class _Reader:
@@ -363,8 +374,12 @@ def read_moodle_xml(data: bytes, source: str = "<xml>") -> tuple[list[ItemRecord
 # ---------------------------------------------------------------- writing
 
 def _html_text(text: str) -> str:
-    """A plain text as an HTML fragment in CDATA: escaped (so no ``]]>`` inside), line breaks as ``<br>``."""
-    return "<![CDATA[" + escape(text, quote=False).replace("\r\n", "\n").replace("\n", "<br>\n") + "]]>"
+    """A plain text as an HTML fragment in CDATA: escaped (so no ``]]>`` inside), line breaks as
+    ``<br>``, and the white space HTML would collapse as character references (a tab ``&#9;``, a
+    space next to other white space or at an end ``&#32;``), so that it reads back as written."""
+    body = escape(text, quote=False).replace("\r\n", "\n")
+    body = _KEPT_SPACE.sub("&#32;", body).replace("\t", "&#9;")
+    return "<![CDATA[" + body.replace("\n", "<br>\n") + "]]>"
 
 
 def _fractions(keys: int) -> list[str]:
@@ -445,7 +460,8 @@ def _question(item: ItemRecord) -> list[str]:
 def write_moodle_xml(items: list[ItemRecord], category: str | None = None) -> tuple[bytes, list[str]]:
     """Write items as a Moodle XML file.
 
-    Names and idnumbers are the ext_ids; texts are written as HTML (escaped, in CDATA);
+    Names and idnumbers are the ext_ids; texts are written as HTML (escaped, in CDATA; a tab,
+    and a space HTML would collapse, as a character reference, so that they read back);
     the explanation is the general feedback; option feedback is the answers' feedback.
     A multiple_response item's keys share fraction 100 (e.g. 33.33333, 33.33333, 33.33334)
     and its distractors get -100, so that ticking every box scores nothing. A cloze with one

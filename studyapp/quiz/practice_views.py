@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from ..attempting import ModeNotAllowed
 from ..extensions import db
-from ..models import Bank, Document
+from ..models import Bank
 from ..practice import NothingToPractise, find_passage, start_passage_practice, start_weakest_practice
 from . import bp
 from .forms import PractiseForm
+from .views import study_text_or_404
 
 
 def _checked_form() -> None:
@@ -22,9 +23,10 @@ def _checked_form() -> None:
 @bp.route("/sources/<slug>/p/<int:number>/practice", methods=["POST"])
 @login_required
 def practise_passage(slug: str, number: int):
-    """Start a practice attempt with the published items citing passage ``number`` of the text."""
-    doc = db.session.scalar(select(Document).where(Document.slug == slug))
-    passage = find_passage(doc.id, number) if doc is not None else None
+    """Start a practice attempt with the published items citing passage ``number`` of the text
+    (a text the user may read: :func:`.views.study_text_or_404`)."""
+    doc = study_text_or_404(slug)
+    passage = find_passage(doc.id, number)
     if passage is None:
         abort(404, description="There is no such passage.")
     _checked_form()

@@ -1,6 +1,8 @@
 """Quiz views: thin wrappers around ``studyapp.attempting``."""
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
     PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
-    TimeUp,
+    StaleCheck, TimeUp,
     attempt_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
     load_attempt_item, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
@@ -28,6 +30,30 @@ def _bank_or_404(slug: str) -> Bank:
     if bank is None:
         abort(404, description="There is no such bank.")
     return bank
+
+
+def study_text_or_404(slug: str) -> Document:
+    """Return the study text ``slug`` if the current user may read it.
+
+    Learners see only published banks, so they see a study text only while a published bank
+    cites it (``Bank.document_id``); instructors and admins see every text.
+
+    Args:
+        slug: the text's slug.
+    Returns:
+        The ``Document``.
+    Raises:
+        werkzeug.exceptions.NotFound: no such text, or (for a learner) none that a published
+            bank cites: the same 404, so that an unpublished text cannot be confirmed to exist.
+    """
+    query = select(Document).where(Document.slug == slug)
+    if not current_user.is_staff:
+        query = query.where(select(Bank.id).where(Bank.document_id == Document.id,
+                                                  Bank.published.is_(True)).exists())
+    doc = db.session.scalar(query)
+    if doc is None:
+        abort(404, description="There is no such study text.")
+    return doc
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
@@ -92,13 +118,12 @@ def bank(slug: str):
 @login_required
 def source(slug: str):
     """A study text read passage by passage (anchors ``#p<number>``), each shaded by the current
-    learner's mastery, with buttons to practise one passage or the weakest ones."""
+    learner's mastery, with buttons to practise one passage or the weakest ones. Learners: only
+    a text that a published bank cites (404 otherwise)."""
     from ..history import LEVELS, passage_mastery, study_bank
     from .forms import PractiseForm
 
-    doc = db.session.scalar(select(Document).where(Document.slug == slug))
-    if doc is None:
-        abort(404, description="There is no such study text.")
+    doc = study_text_or_404(slug)
     return render_template(
         "quiz/source.html", doc=doc, passages=passage_mastery(current_user.id, doc.id),
         bank=study_bank(doc.id), levels=LEVELS, form=PractiseForm(),
@@ -197,15 +222,34 @@ def question(attempt_id: int, position: int):
     ), status
 
 
+TRIES_SEEN = re.compile(r"[0-9]{1,3}")
+
+
+def _tries_seen() -> int:
+    """The ``tries_seen`` field of a Check form: how many tries were recorded when the page was
+    shown (0 before the first). Every page's form has it, so a form without it, or with anything
+    but a small whole number, is refused (400) rather than checked without the double-send guard.
+    """
+    value = request.form.get("tries_seen", "")
+    if not TRIES_SEEN.fullmatch(value):
+        abort(400, description="The form could not be read (it does not say which try it was sent from); "
+                               "reload the question and check again.")
+    return int(value)
+
+
 def _check(attempt, attempt_item, item, kind, options, shown, here):
     """POST on a practice or review question: check the answer, or show the answer, then
-    come back to the question (303), which now shows the feedback."""
+    come back to the question (303), which now shows the feedback.
+
+    A check sent again from the same page (double click, resend, a second tab), after its try was
+    recorded, changes nothing: the question comes back with the feedback already recorded."""
     try:
         if "show" in request.form:
             if not ShowAnswerForm().validate_on_submit():
                 abort(400, description="The form could not be read; go back and try again.")
             show_answer(attempt, attempt_item)
             return redirect(here, 303)
+        tries_seen = _tries_seen()
         form = kind.build_form(item, options, formdata=request.form)
         valid = form.validate()
         try:
@@ -217,7 +261,10 @@ def _check(attempt, attempt_item, item, kind, options, shown, here):
         if data.empty:
             flash("Give an answer first, or choose Show answer.", "warning")
             return redirect(here, 303)
-        check_response(attempt, attempt_item, data)
+        check_response(attempt, attempt_item, data, tries_seen=tries_seen)
+    except StaleCheck as exc:
+        flash(str(exc), "info")
+        return redirect(here, 303)
     except ResponseFinal as exc:
         abort(409, description=str(exc))
     except TimeUp as exc:

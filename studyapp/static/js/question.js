@@ -12,8 +12,9 @@
     }
   });
 
-  // A form is sent once: a double click on Check (or Save) would otherwise send it twice and use
-  // up the second try. The clicked button's name and value go with the one submission.
+  // A form is sent once: a double click on Check (or Save) would otherwise send it twice (the
+  // server ignores a second Check from one page, by its tries_seen field, but a second Save
+  // would be saved again). The clicked button's name and value go with the one submission.
   document.querySelectorAll('form[method="post"]').forEach(function (form) {
     form.addEventListener('submit', function (e) {
       if (form.dataset.sent) { e.preventDefault(); return; }
