@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
@@ -200,15 +200,30 @@ def load_attempt_items(attempt: Attempt) -> list[AttemptItem]:
     ))
 
 
-def attempt_outline(attempt: Attempt) -> list[tuple[int, int, bool]]:
-    """Return, for each item of the attempt in order of position, its attempt-item id, its position
-    and whether it has a response: what a page about one item needs of the others (one query, no
-    objects loaded)."""
-    return [(row.id, row.position, bool(row.answered)) for row in db.session.execute(
-        select(AttemptItem.id, AttemptItem.position, Response.id.is_not(None).label("answered"))
-        .outerjoin(Response, Response.attempt_item_id == AttemptItem.id)
-        .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
-    )]
+def attempt_with_outline(attempt_id: int) -> tuple[Attempt, int, set[int]] | None:
+    """Return an attempt (its bank loaded) with what a page about one of its items needs of the
+    others: their number and the positions of those answered. One query (the outline comes in
+    two correlated subqueries; ``aggregate_strings`` is ``string_agg`` on PostgreSQL and
+    ``group_concat`` on SQLite).
+
+    Args:
+        attempt_id: the attempt's id.
+    Returns:
+        ``(attempt, items, answered)``: the attempt, its number of items, and the set of positions
+        (1-based) that have a response; None when there is no such attempt.
+    """
+    items = (select(func.count(AttemptItem.id)).where(AttemptItem.attempt_id == Attempt.id)
+             .correlate(Attempt).scalar_subquery())
+    answered = (select(func.aggregate_strings(cast(AttemptItem.position, String), ","))
+                .join(Response, Response.attempt_item_id == AttemptItem.id)
+                .where(AttemptItem.attempt_id == Attempt.id).correlate(Attempt).scalar_subquery())
+    row = db.session.execute(
+        select(Attempt, items, answered).options(joinedload(Attempt.bank)).where(Attempt.id == attempt_id)
+    ).first()
+    if row is None:
+        return None
+    attempt, count, positions = row
+    return attempt, int(count or 0), {int(p) for p in positions.split(",")} if positions else set()
 
 
 # One item's page (a question) needs the item, its options as shown and the response; the item's
@@ -224,16 +239,13 @@ _ONE_ITEM_LOADS = (
 )
 
 
-def load_attempt_item(attempt_item_id: int) -> AttemptItem:
-    """Return one attempt item with its item, shown options and response (with its choices and
-    texts) loaded, in one query.
-
-    Raises:
-        sqlalchemy.exc.NoResultFound: no attempt item has that id.
-    """
+def load_attempt_item(attempt_id: int, position: int) -> AttemptItem | None:
+    """Return the item at ``position`` (1-based) of an attempt, with its item, shown options and
+    response (with its choices and texts) loaded, in one query; None when there is none."""
     return db.session.scalars(
-        select(AttemptItem).where(AttemptItem.id == attempt_item_id).options(*_ONE_ITEM_LOADS)
-    ).unique().one()
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.position == position)
+        .options(*_ONE_ITEM_LOADS)
+    ).unique().one_or_none()
 
 
 def first_unanswered(attempt: Attempt) -> int | None:

@@ -12,7 +12,7 @@ from ..access import get_or_404, owned_or_404
 from ..attempting import (
     PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
     StaleCheck, TimeUp,
-    attempt_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
+    attempt_with_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
     load_attempt_item, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
     time_is_up,
@@ -135,7 +135,12 @@ def source(slug: str):
 @login_required
 def question(attempt_id: int, position: int):
     """One item of an in-progress attempt; POST saves the response and moves on."""
-    attempt = _own_attempt(attempt_id)
+    # The attempt and the outline of its items (how many, which are answered) in one query; of
+    # the items, only this one is loaded whole (a second query). This is the most requested page.
+    found = attempt_with_outline(attempt_id)
+    if found is None or found[0].user_id != current_user.id:   # staff cannot answer for others
+        abort(404)
+    attempt, total, answered = found
     if not attempt.is_submitted and time_is_up(attempt):
         submit_attempt(attempt, timed_out=True)
         message = "The time for this exam is up: it was submitted with the answers saved before the deadline"
@@ -148,11 +153,9 @@ def question(attempt_id: int, position: int):
         if request.method == "POST":
             flash("This attempt was already submitted, so that answer was not recorded.", "warning")
         return redirect(url_for("quiz.result", attempt_id=attempt.id), 303)
-    # Only this item is loaded whole; of the others the page needs their number and which are answered.
-    outline = attempt_outline(attempt)
-    if not 1 <= position <= len(outline):
+    attempt_item = load_attempt_item(attempt_id, position) if 1 <= position <= total else None
+    if attempt_item is None:
         abort(404, description="This attempt has no question with that number.")
-    attempt_item = load_attempt_item(outline[position - 1][0])
     item = attempt_item.item
     kind = get_kind(item.kind)
     # The browser sees shown-option ids (numbered in display order), never option ids.
@@ -186,11 +189,11 @@ def question(attempt_id: int, position: int):
                 flash("Time is up: your answers were submitted.", "warning")
                 return redirect(url_for("quiz.result", attempt_id=attempt_id), 303)
             goto = request.form.get("goto", type=int)
-            if goto is not None and 1 <= goto <= len(outline):
+            if goto is not None and 1 <= goto <= total:
                 target = url_for("quiz.question", attempt_id=attempt_id, position=goto)
             elif form.prev.data and position > 1:
                 target = url_for("quiz.question", attempt_id=attempt_id, position=position - 1)
-            elif form.finish.data or position == len(outline):
+            elif form.finish.data or position == total:
                 target = url_for("quiz.review", attempt_id=attempt_id)
             else:
                 target = url_for("quiz.question", attempt_id=attempt_id, position=position + 1)
@@ -203,7 +206,6 @@ def question(attempt_id: int, position: int):
             saved.choice_ids = [as_shown[c] for c in saved.choice_ids if c in as_shown]
         form = kind.build_form(item, options, response=saved, formdata=None)
         status = 200
-    answered = {n for _, n, has_response in outline if has_response}
     response = attempt_item.response
     feedback = None
     if attempt.gives_feedback_at_once and response is not None and response.tries:
@@ -214,7 +216,7 @@ def question(attempt_id: int, position: int):
         feedback = {"result": None, "final": True, "mark": response.mark, "tries": 0, "chosen": set(), "texts": []}
     return render_template(
         "quiz/question.html", attempt=attempt, attempt_item=attempt_item, item=item, kind=kind,
-        form=form, position=position, total=len(outline), answered=answered, feedback=feedback,
+        form=form, position=position, total=total, answered=answered, feedback=feedback,
         keys=kind.key_texts(item) if feedback and feedback["final"] else None,
         show_form=ShowAnswerForm() if attempt.gives_feedback_at_once else None, retry_share=round(100 * (1 - PRACTICE_PENALTY)),
         can_retry=bool(feedback and not feedback["final"] and second_try_allowed(attempt)),
