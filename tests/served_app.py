@@ -11,8 +11,23 @@ its requests reached both workers. The app itself never sends that header.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 
 import config
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """Stop a gunicorn started with ``start_new_session=True``: SIGTERM to its process group
+    (master and workers), SIGKILL after 20 s; nothing if it is gone already."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
 
 
 class ServedConfig(config.Config):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import pytest
 import config
 from studyapp import create_app
 from tests.conftest import ROOT, TINY_ITEMS
+from tests.served_app import stop_gunicorn
 from tests.test_quiz import attempt_items, key_answer, start
 
 
@@ -180,14 +180,7 @@ def gunicorn_instances(home: Path, sockets: list[str | None]):
         yield started
     finally:
         for process, _, _ in started:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+            stop_gunicorn(process)
 
 
 def healthz_when_up(process, port: int, log_path: Path, timeout: float = 60) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import ROOT
+from tests.served_app import stop_gunicorn
 
 REDIS_URL = os.environ.get("STUDYAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
@@ -80,14 +80,7 @@ def served(tmp_path: Path, storage: str | None):
     try:
         yield port, log_path, server
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        stop_gunicorn(server)
 
 
 def _get(conn: http.client.HTTPConnection, path: str, cookie: str = ""):
