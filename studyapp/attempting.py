@@ -51,6 +51,11 @@ class ResponseFinal(AttemptError):
     """The response was checked and its key shown: it can no longer change."""
 
 
+class InvalidTryCount(AttemptError):
+    """A check whose page claims more tries than were ever recorded: no page shows that, so the
+    form was made up or altered (HTTP 400). Nothing was recorded."""
+
+
 class StaleCheck(AttemptError):
     """A check sent from a page that showed fewer (or more) tries than are recorded now: the same
     form sent twice (a double click, a browser resend, two tabs). Nothing was recorded; the
@@ -464,7 +469,8 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     Raises:
         AttemptError: an exam attempt (exams are marked at submission) or an empty response.
         AttemptClosed: the attempt was submitted.
-        StaleCheck: ``tries_seen`` differs from the tries recorded now; nothing was recorded.
+        StaleCheck: ``tries_seen`` is below the tries recorded now; nothing was recorded.
+        InvalidTryCount: ``tries_seen`` is above the tries recorded now; nothing was recorded.
         ResponseFinal: the response was final already.
     """
     if not attempt.gives_feedback_at_once:
@@ -475,6 +481,9 @@ def check_response(attempt: Attempt, attempt_item: AttemptItem, data: ResponseDa
     _lock_in_progress(attempt)
     response = _current_response(attempt_item)
     recorded = (response.tries or 0) if response is not None else 0
+    if tries_seen is not None and tries_seen > recorded:    # tries are never taken back: not from a page
+        db.session.rollback()
+        raise InvalidTryCount("This check names a try that was never made; reload the question and check again.")
     if tries_seen is not None and tries_seen != recorded:
         db.session.rollback()
         raise StaleCheck("This answer had already been checked (the form was sent twice): "

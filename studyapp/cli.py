@@ -244,15 +244,17 @@ def register_cli(app: Flask) -> None:
         the statistics pages and the instructor's home never compute them while someone waits)."""
         from .models import Bank
         from .statistics import DEFAULT_MODES
-        from .stored_statistics import refresh
+        from .stored_statistics import bank_scope, refresh
 
         bank = None
         if bank_slug is not None:
             bank = db.session.scalar(select(Bank).where(Bank.slug == bank_slug))
             if bank is None:
                 raise click.ClickException(f"There is no bank {bank_slug!r}.")
+        slugs = {bank_scope(b.id): f"bank {b.slug}" for b in db.session.scalars(select(Bank))}
         for scope, fresh in refresh(bank, modes or DEFAULT_MODES):
-            click.echo(f"{scope}: {fresh.attempts} submitted attempt(s) counted in {fresh.seconds:.2f} s.")
+            click.echo(f"{slugs.get(scope, 'every bank')}: {fresh.attempts} submitted attempt(s) "
+                       f"counted in {fresh.seconds:.2f} s.")
 
     @app.cli.command("generate")
     @click.argument("path", type=click.Path(dir_okay=False))

@@ -94,7 +94,8 @@ def test_practice_second_try_is_marked_with_the_penalty(client, csrf, login_as, 
 
 
 def test_practice_two_wrong_tries_score_zero_and_no_third(client, csrf, login_as, make_bank, db):
-    """Wrong twice: mark 0 and final; a third check is refused with 409."""
+    """Wrong twice: mark 0 and final; a third check (only a page from before could send one) is not
+    recorded: back to the question (303), which says so."""
     make_bank(TINY_ITEMS)
     login_as("learner")
     attempt_id = start(client, csrf, n=5, mode="practice")
@@ -104,9 +105,11 @@ def test_practice_two_wrong_tries_score_zero_and_no_third(client, csrf, login_as
     check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Wrong B"))
     saved = response_of(db, ai)
     assert (saved.mark, saved.tries, saved.final) == (0.0, 2, True)
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
     third = check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Right"))
-    assert third.status_code == 409 and "can no longer change" in third.get_data(as_text=True)
-    assert response_of(db, ai).mark == 0.0
+    assert (third.status_code, third.location) == (303, url)
+    assert "this check was not recorded" in client.get(url).get_data(as_text=True)
+    assert (response_of(db, ai).mark, response_of(db, ai).tries) == (0.0, 2)
 
 
 def test_partly_right_second_try_keeps_the_better_part(client, csrf, login_as, make_bank, db):
@@ -624,3 +627,41 @@ def test_a_check_from_a_page_older_than_show_answer_is_ignored(client, csrf, log
     assert (again.status_code, again.location) == (303, url)
     saved = response_of(db, ai)
     assert (saved.mark, saved.tries, saved.final) == (0.0, 1, True)
+
+
+def test_show_answer_sent_twice_shows_the_answer_once(client, csrf, login_as, make_bank, db):
+    """Show answer pressed twice (double click, two tabs): both 303 to the question; the response
+    is final once, with mark 0 and no try, one review log; the page says the answer is shown."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-tf")
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
+    for _ in range(2):
+        shown = client.post(url, data={"show": "Show answer", "csrf_token": csrf(client)})
+        assert (shown.status_code, shown.location) == (303, url)
+    saved = response_of(db, ai)
+    assert (saved.mark, saved.tries, saved.final) == (0.0, 0, True)
+    assert logs_of(db, saved.id) == 1
+    page = client.get(url).get_data(as_text=True)
+    assert "The answer to this question is shown already." in page and 'class="key fw-semibold">False<' in page
+
+
+@pytest.mark.parametrize("tries_seen", ["1", "2", "999"])
+def test_a_check_naming_a_try_never_made_is_refused(client, csrf, login_as, make_bank, db, tries_seen):
+    """A Check whose ``tries_seen`` is above the tries recorded (no page shows that: the form was
+    made up) is refused with 400, before or after a first try; nothing more is recorded."""
+    make_bank(TINY_ITEMS)
+    login_as("learner")
+    attempt_id = start(client, csrf, n=5, mode="practice")
+    ai = position_of(db, attempt_id, "t-single")
+    url = f"/attempts/{attempt_id}/q/{ai.position}"
+    data = {"choice": shown_id(ai, "Right"), "check": "1", "tries_seen": tries_seen, "csrf_token": csrf(client)}
+    refused = client.post(url, data=data)
+    assert refused.status_code == 400 and "names a try that was never made" in refused.get_data(as_text=True)
+    assert response_of(db, ai) is None
+    check(client, csrf, attempt_id, ai.position, choice=shown_id(ai, "Wrong A"))
+    if tries_seen != "1":       # "1" is now the page's own count: a real second try, not this test's
+        assert client.post(url, data=data).status_code == 400
+        saved = response_of(db, ai)
+        assert (saved.tries, saved.mark, saved.final) == (1, 0.0, False)

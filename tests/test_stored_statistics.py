@@ -290,8 +290,9 @@ def test_cli_statistics_refresh(app, hand, make_bank, make_user, db, frozen):
     result = runner.invoke(args=["statistics-refresh"])
     db.session.rollback()
     assert result.exit_code == 0, result.output
-    assert f"{ALL_BANKS}: 7 submitted attempt(s) counted in" in result.output
-    assert f"{bank_scope(hand.id)}: 6 submitted attempt(s)" in result.output
+    assert "every bank: 7 submitted attempt(s) counted in" in result.output
+    assert f"bank {hand.slug}: 6 submitted attempt(s)" in result.output
+    assert "bank other: 1 submitted attempt(s)" in result.output
     assert sorted(r[:2] for r in stored_rows(db)) == sorted(
         [(ALL_BANKS, 7), (bank_scope(hand.id), 6), (bank_scope(other.id), 1)])
     db.session.execute(delete(StoredStatistics))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..access import get_or_404, owned_or_404
 from ..attempting import (
     PRACTICE_PENALTY, AttemptClosed, AttemptError, AttemptsExhausted, EmptyBank, ModeNotAllowed, ResponseFinal,
-    StaleCheck, TimeUp,
+    InvalidTryCount, StaleCheck, TimeUp,
     attempt_with_outline, bank_summaries, check_response, close_expired, exam_attempts_used, first_unanswered,
     load_attempt_item, load_attempt_items,
     response_data, save_response, seconds_left, second_try_allowed, show_answer, start_attempt, submit_attempt,
@@ -243,13 +243,17 @@ def _check(attempt, attempt_item, item, kind, options, shown, here):
     """POST on a practice or review question: check the answer, or show the answer, then
     come back to the question (303), which now shows the feedback.
 
-    A check sent again from the same page (double click, resend, a second tab), after its try was
-    recorded, changes nothing: the question comes back with the feedback already recorded."""
+    A check or "Show answer" sent again from the same page (double click, resend, a second tab),
+    after the first was recorded, changes nothing: the question comes back with the feedback
+    already recorded, and a note saying so."""
     try:
         if "show" in request.form:
             if not ShowAnswerForm().validate_on_submit():
                 abort(400, description="The form could not be read; go back and try again.")
-            show_answer(attempt, attempt_item)
+            try:
+                show_answer(attempt, attempt_item)
+            except ResponseFinal:
+                flash("The answer to this question is shown already.", "info")
             return redirect(here, 303)
         tries_seen = _tries_seen()
         form = kind.build_form(item, options, formdata=request.form)
@@ -264,11 +268,16 @@ def _check(attempt, attempt_item, item, kind, options, shown, here):
             flash("Give an answer first, or choose Show answer.", "warning")
             return redirect(here, 303)
         check_response(attempt, attempt_item, data, tries_seen=tries_seen)
+    except InvalidTryCount as exc:
+        abort(400, description=str(exc))
     except StaleCheck as exc:
         flash(str(exc), "info")
         return redirect(here, 303)
-    except ResponseFinal as exc:
-        abort(409, description=str(exc))
+    except ResponseFinal:
+        # Only a page from before the answer was final offers Check (another tab, a resend).
+        flash("This question was already answered for good (its answer is shown), so this check "
+              "was not recorded.", "warning")
+        return redirect(here, 303)
     except TimeUp as exc:
         return render_template("quiz/time_up.html", attempt=attempt, message=str(exc)), 409
     except AttemptClosed as exc:
